@@ -1,0 +1,50 @@
+# make demo | make test | make bench — each creates .venv and installs on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DATA   ?= data
+
+export PREFECT_HOME ?= $(CURDIR)/$(DATA)/prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
+
+.PHONY: setup demo test bench lint clean-data sample
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+DATELINE := $(BIN)/dateline --data-dir $(DATA)
+
+demo: $(STAMP)
+	$(DATELINE) run --warc data/sample/sample.warc.gz
+	@echo; echo "== Articles per site and month (sql/articles_per_site_month.sql)"
+	@$(DATELINE) query articles_per_site_month
+	@echo; echo "== Quarantined pages by stage and reason (sql/quarantine_reasons.sql)"
+	@$(DATELINE) query quarantine_reasons
+	@echo; echo "== Example: the newest English articles (dateline sql \"...\")"
+	@$(DATELINE) sql "select published_at, site_name, title from articles_current \
+	  where language = 'en' order by published_at desc limit 8"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/body_f1.py
+	$(BIN)/python bench/throughput.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check flows transforms tests bench
+	$(BIN)/mypy --strict transforms
+
+sample: $(STAMP)
+	$(BIN)/python bench/build_sample.py
+
+clean-data:
+	rm -rf $(DATA)/raw/2* $(DATA)/raw/raw_index $(DATA)/processed/* $(DATA)/prefect

@@ -1,0 +1,248 @@
+"""Getting pages into the raw archive: discover URLs, fetch them, or copy saved pages and WARCs.
+
+Each function returns an :class:`Acquired`: the archived pages to process, the rejects, and the
+raw index rows it wrote to WARC. Nothing here parses articles.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flows.archive import WarcArchive, iter_warc_pages
+from flows.config import ConfigError, FetchSettings, Sources
+from flows.fetch import HTML_TYPES, Fetched, Fetcher
+from flows.process import PageRef
+from transforms.extract import declared_url
+from transforms.schema import RawRecord, Reject
+from transforms.sources import Link, SourceFormatError, parse_feed, parse_sitemap, parse_url_list
+from transforms.urls import sha1_hex
+
+log = logging.getLogger(__name__)
+
+MAX_SITEMAPS = 200  # sitemap documents read per --sitemap, index children included
+HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz", ".xhtml")
+
+
+@dataclass
+class Acquired:
+    """Pages archived (to process), rejects, raw index rows, and counts for the runs table."""
+
+    pages: list[PageRef] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    raw_rows: list[RawRecord] = field(default_factory=list)
+    discovered: int = 0
+    responses: int = 0
+
+
+# --- the web ----------------------------------------------------------------------------
+
+def discover_links(fetcher: Fetcher, sources: Sources, limit: int) -> tuple[list[tuple[str, str]], list[Reject]]:
+    """(url, source label) pairs named by feeds, sitemaps and URL files, first naming kept."""
+    pairs: list[tuple[str, str]] = []
+    rejects: list[Reject] = []
+    for feed in sources.feeds:
+        links, problem = _read_feed(fetcher, feed, limit)
+        pairs.extend((link.url, f"feed:{feed}") for link in links)
+        rejects.extend(problem)
+    for sitemap in sources.sitemaps:
+        links, problems = _read_sitemaps(fetcher, sitemap, limit)
+        pairs.extend((link.url, f"sitemap:{sitemap}") for link in links)
+        rejects.extend(problems)
+    for path in sources.urls:
+        pairs.extend((link.url, f"urls:{path}") for link in read_url_file(Path(path), limit))
+    seen: set[str] = set()
+    unique = [(u, s) for u, s in pairs if not (u in seen or seen.add(u))]  # type: ignore[func-returns-value]
+    return unique, rejects
+
+
+def read_url_file(path: Path, limit: int) -> list[Link]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ConfigError(f"cannot read URL list {path}: {exc.strerror}") from None
+    return parse_url_list(text, limit)
+
+
+def _source_reject(url: str, outcome: Reject | None, problem: str | None = None) -> Reject:
+    if outcome is not None:
+        return Reject(stage="discover", reason="source_unreachable", url=url, raw_ref=outcome.raw_ref,
+                      detail=f"{outcome.reason}: {outcome.detail}")
+    return Reject(stage="discover", reason="source_unparseable", url=url, detail=problem or "")
+
+
+def _read_feed(fetcher: Fetcher, url: str, limit: int) -> tuple[list[Link], list[Reject]]:
+    outcome = fetcher.fetch(url, source="feed", purpose="feed")
+    if isinstance(outcome, Reject):
+        return [], [_source_reject(url, outcome)]
+    try:
+        return parse_feed(outcome.body, outcome.raw.final_url, limit), []
+    except SourceFormatError as exc:
+        return [], [_source_reject(url, None, str(exc))]
+
+
+def _read_sitemaps(fetcher: Fetcher, root: str, limit: int) -> tuple[list[Link], list[Reject]]:
+    """Links of a sitemap and, through indexes, of its children (each document read once)."""
+    queue, seen = deque([root]), {root}
+    links: list[Link] = []
+    rejects: list[Reject] = []
+    reads = 0
+    while queue and reads < MAX_SITEMAPS and len(links) < limit:
+        url = queue.popleft()
+        reads += 1
+        outcome = fetcher.fetch(url, source=f"sitemap:{root}", purpose="sitemap")
+        if isinstance(outcome, Reject):
+            rejects.append(_source_reject(url, outcome))
+            continue
+        try:
+            content = parse_sitemap(outcome.body, outcome.raw.final_url, limit - len(links))
+        except SourceFormatError as exc:
+            rejects.append(_source_reject(url, None, str(exc)))
+            continue
+        links.extend(content.links)
+        for child in content.sitemaps:
+            if child not in seen:
+                seen.add(child)
+                queue.append(child)
+    return links, rejects
+
+
+def fetch_web(sources: Sources, settings: FetchSettings, archive: WarcArchive, run_id: str) -> Acquired:
+    """Discover URLs from feeds, sitemaps and URL lists, then fetch and archive every page."""
+    result = Acquired()
+    with Fetcher(settings, archive, run_id) as fetcher:
+        pairs, rejects = discover_links(fetcher, sources, settings.max_urls_per_source)
+        result.discovered = len(pairs)
+        result.rejects.extend(rejects)
+        log.info("discovered %d URLs (%d sources rejected)", len(pairs), len(rejects))
+        for outcome in fetcher.fetch_all(pairs):
+            if isinstance(outcome, Fetched):
+                raw = outcome.raw
+                result.pages.append(PageRef(raw.final_url, f"{raw.warc_file}#{raw.warc_offset}",
+                                            raw.fetched_at, raw.content_type))
+            else:
+                result.rejects.append(outcome)
+        result.raw_rows = list(fetcher.raw_rows)
+        result.responses = fetcher.responses
+    return result
+
+
+# --- files ------------------------------------------------------------------------------
+
+KnownRaw = dict[tuple[str, str], RawRecord]  # (url, sha1) -> the raw row that archived those bytes
+
+
+def iter_html_files(folder: Path) -> Iterator[Path]:
+    """Saved pages under a folder, recursively, in name order."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name.lower().endswith(HTML_SUFFIXES):
+            yield path
+
+
+def read_html_file(path: Path, max_bytes: int) -> tuple[bytes, bool]:
+    """A saved page's bytes (gunzipped for .gz), cut at max_bytes; and whether it was cut."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        data = fh.read(max_bytes + 1)
+    return data[:max_bytes], len(data) > max_bytes
+
+
+def archive_files(sources: Sources, settings: FetchSettings, archive: WarcArchive, run_id: str,
+                  known: KnownRaw) -> Acquired:
+    """Copy saved pages (--html-dir) and WARC response records (--warc) into the archive.
+
+    Bytes already archived under the same URL are not copied again; their old record is reused.
+    """
+    result = Acquired()
+    for folder in sources.html_dirs:
+        for path in iter_html_files(Path(folder)):
+            result.discovered += 1
+            _archive_html_file(path, folder, settings, archive, run_id, known, result)
+    for warc in sources.warcs:
+        with open(warc, "rb") as stream:
+            for page in iter_warc_pages(stream, settings.max_bytes):
+                if page.record_type == "response" and page.status is None:
+                    continue
+                result.discovered += 1
+                _archive_warc_page(page, warc, archive, run_id, known, result)
+    return result
+
+
+def _archive_html_file(path: Path, folder: str, settings: FetchSettings, archive: WarcArchive,
+                       run_id: str, known: KnownRaw, result: Acquired) -> None:
+    origin = path.resolve().as_uri()
+    try:
+        body, truncated = read_html_file(path, settings.max_bytes)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        result.rejects.append(Reject(stage="archive", reason="undecodable", url=origin,
+                                     detail=f"cannot read {path}: {exc}"))
+        return
+    url = declared_url(body) or origin
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    raw = _store(known, url, body, lambda: archive.write_resource(
+        url=url, content_type="text/html", body=body, fetched_at=mtime, origin=origin),
+        status=None, content_type="text/html", truncated=truncated, fetched_at=mtime,
+        record_type="resource", source=f"html-dir:{folder}", run_id=run_id, result=result)
+    if truncated:
+        result.rejects.append(Reject(stage="archive", reason="too_large", url=url, raw_ref=_ref(raw),
+                                     detail=f"file larger than {settings.max_bytes} bytes (archived truncated)"))
+    else:
+        result.pages.append(PageRef(url, _ref(raw), raw.fetched_at, raw.content_type))
+
+
+def _archive_warc_page(page, warc: str, archive: WarcArchive, run_id: str,  # type: ignore[no-untyped-def]
+                       known: KnownRaw, result: Acquired) -> None:
+    fetched_at = page.date or datetime.now(UTC)
+    if page.record_type == "response":
+        def write():  # type: ignore[no-untyped-def]
+            return archive.write_response(
+                url=page.url, status=page.status, reason="", http_version="HTTP/1.1", headers=page.headers,
+                body=page.payload, truncated=page.truncated, fetched_at=fetched_at, request_headers=[])
+    else:
+        def write():  # type: ignore[no-untyped-def]
+            return archive.write_resource(url=page.url, content_type=page.content_type or "text/html",
+                                          body=page.payload, fetched_at=fetched_at, origin=f"file://{warc}")
+    raw = _store(known, page.url, page.payload, write, status=page.status, content_type=page.content_type,
+                 truncated=page.truncated, fetched_at=fetched_at, record_type=page.record_type,
+                 source=f"warc:{warc}", run_id=run_id, result=result)
+    mime = (page.content_type or "").split(";", 1)[0].strip().lower()
+    if page.status is not None and not 200 <= page.status < 300:
+        result.rejects.append(Reject(stage="fetch", reason="http_error", url=page.url, raw_ref=_ref(raw),
+                                     detail=f"HTTP {page.status}"))
+    elif mime and mime not in HTML_TYPES:
+        result.rejects.append(Reject(stage="fetch", reason="not_html", url=page.url, raw_ref=_ref(raw),
+                                     detail=f"content type {mime}"))
+    elif page.truncated:
+        result.rejects.append(Reject(stage="archive", reason="too_large", url=page.url, raw_ref=_ref(raw),
+                                     detail="record larger than the size limit (archived truncated)"))
+    else:
+        result.pages.append(PageRef(page.url, _ref(raw), fetched_at, page.content_type))
+
+
+def _ref(raw: RawRecord) -> str:
+    return f"{raw.warc_file}#{raw.warc_offset}"
+
+
+def _store(known: KnownRaw, url: str, body: bytes, write, *, status: int | None,  # type: ignore[no-untyped-def]
+           content_type: str | None, truncated: bool, fetched_at: datetime, record_type: str, source: str,
+           run_id: str, result: Acquired) -> RawRecord:
+    sha1 = sha1_hex(body)
+    if (url, sha1) in known:
+        return known[(url, sha1)]
+    stored = write()
+    raw = RawRecord(url=url, final_url=url, status=status, content_type=content_type, sha1=sha1,
+                    length=len(body), truncated=truncated, fetched_at=fetched_at, warc_file=stored.warc_file,
+                    warc_offset=stored.offset, record_type=record_type, kind="page", source=source,
+                    run_id=run_id)
+    known[(url, sha1)] = raw
+    result.raw_rows.append(raw)
+    return raw
+
+
+def known_raw(rows: Iterable[RawRecord]) -> KnownRaw:
+    return {(r.url, r.sha1): r for r in rows}

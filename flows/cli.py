@@ -1,0 +1,345 @@
+"""The `dateline` command. Logs and progress go to stderr; stdout carries only data."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, replace
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from flows.config import ConfigError, DatelineError, Settings, Sources, load_config, validate_settings
+from transforms.extract import DATELINE_VERSION
+
+FORMATS = ("table", "csv", "json", "jsonl")
+TABLE_CELL = 60  # characters shown per cell in --format table
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _quiet_prefect(verbose: int) -> None:
+    """Prefect settings for a command-line run: no telemetry, logs at the chosen level."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    level = {0: "WARNING", 1: "INFO"}.get(verbose, "DEBUG")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", level)
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", level)
+
+
+class Context:
+    """What the group options resolved to."""
+
+    def __init__(self, settings: Settings, sources: Sources, verbose: int) -> None:
+        self.settings = settings
+        self.sources = sources
+        self.verbose = verbose
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(DATELINE_VERSION, "--version", prog_name="dateline")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="DATELINE_DATA_DIR",
+              help="Where data/raw and data/processed live  [env DATELINE_DATA_DIR; default ./data]")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A dateline.toml with settings and sources.")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, config_path: Path | None, verbose: int) -> None:
+    """Dateline: news pages -> an archive, Parquet tables and timelines you can query.
+
+    \b
+        dateline run --feed https://example.com/rss.xml
+        dateline sql "select site_name, count(*) from articles group by all"
+    """
+    if config_path is not None and not config_path.is_file():
+        raise click.BadParameter(f"no such file: {config_path}", param_hint="--config")
+    try:
+        settings, sources = load_config(config_path)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    if data_dir is not None:
+        settings = replace(settings, data_dir=data_dir)
+    logging.basicConfig(level={0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG),
+                        stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("trafilatura", "htmldate", "courlan", "justext", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.ERROR if verbose < 2 else logging.DEBUG)
+    ctx.obj = Context(settings, sources, verbose)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(prog_name="dateline")
+    except DatelineError as exc:  # raised outside a command's own handling
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+
+
+# --- run ----------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--feed", "feeds", multiple=True, metavar="URL", help="RSS/Atom/JSON feed (repeatable).")
+@click.option("--sitemap", "sitemaps", multiple=True, metavar="URL",
+              help="Sitemap, sitemap index or news sitemap (repeatable).")
+@click.option("--urls", "url_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="File with one URL a line (repeatable).")
+@click.option("--warc", "warcs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="WARC file whose response records are pages, e.g. CC-NEWS (repeatable).")
+@click.option("--html-dir", "html_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Folder of saved .html / .html.gz pages (repeatable).")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), help="Pages per processing task [150].")
+@click.option("--workers", type=click.IntRange(0, 256), help="Extraction processes; 0 = one per core [0].")
+@click.option("--concurrency", type=click.IntRange(1, 256), help="Requests in flight at once [8].")
+@click.option("--delay", type=click.FloatRange(0), help="Seconds between requests to one host [1.0].")
+@click.option("--allow-private-networks", is_flag=True, default=None,
+              help="Allow fetching from loopback and private addresses (intranets, tests).")
+@click.option("--max-reject-rate", type=click.FloatRange(0, 1),
+              help="Exit with code 3 when more than this share of pages was quarantined.")
+@click.pass_obj
+def run(obj: Context, feeds: tuple[str, ...], sitemaps: tuple[str, ...], url_files: tuple[str, ...],
+        warcs: tuple[str, ...], html_dirs: tuple[str, ...], batch_size: int | None, workers: int | None,
+        concurrency: int | None, delay: float | None, allow_private_networks: bool | None,
+        max_reject_rate: float | None) -> None:
+    """Fetch or read sources, archive them raw, extract articles, write Parquet.
+
+    Sources come from the options and from the --config file. The run's counts go to stderr;
+    rows go to data/processed (query them with `dateline sql`).
+
+    \b
+        dateline run --feed https://www.theguardian.com/world/rss
+        dateline run --sitemap https://example.com/news-sitemap.xml --urls more-urls.txt
+        dateline run --warc CC-NEWS-20240101.warc.gz --html-dir saved-pages/
+    """
+    from flows.pipeline import pipeline  # imports Prefect: only for commands that need it
+
+    sources = obj.sources.merged(Sources(feeds=feeds, sitemaps=sitemaps, urls=url_files, warcs=warcs,
+                                         html_dirs=html_dirs))
+    if sources.is_empty():
+        raise click.UsageError("no sources: give --feed, --sitemap, --urls, --warc or --html-dir "
+                               "(or list them in --config)")
+    settings = obj.settings
+    fetch_changes = {k: v for k, v in (("concurrency", concurrency), ("per_host_delay", delay),
+                                       ("allow_private_networks", allow_private_networks)) if v is not None}
+    process_changes = {k: v for k, v in (("batch_size", batch_size), ("workers", workers)) if v is not None}
+    settings = replace(settings, fetch=replace(settings.fetch, **fetch_changes),
+                       process=replace(settings.process, **process_changes))
+    try:
+        validate_settings(settings)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    _quiet_prefect(obj.verbose)
+    resolved = {k: [str(Path(p).resolve()) if k in {"urls", "warcs", "html_dirs"} else p for p in v]
+                for k, v in asdict(sources).items()}
+    settings = replace(settings, data_dir=settings.data_dir.resolve())
+    result = pipeline(sources=resolved, settings=settings.to_dict())
+    click.echo(
+        f"run {result['run_id']} {result['status']}: {result['discovered_count']} discovered, "
+        f"{result['archived_count']} archived, {result['extracted_count']} articles "
+        f"({result['new_article_count']} new, {result['unchanged_article_count']} already stored), "
+        f"{result['quarantined_count']} quarantined; data in {settings.data_dir}", err=True)
+    seen = max(result["discovered_count"], result["archived_count"], 1)
+    rate = result["quarantined_count"] / seen
+    if max_reject_rate is not None and rate > max_reject_rate:
+        click.echo(f"Error: reject rate {rate:.0%} is above {max_reject_rate:.0%}", err=True)
+        sys.exit(3)
+
+
+# --- output -----------------------------------------------------------------------------
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, dict)):
+        text = json.dumps(_jsonable(value), ensure_ascii=False)
+    else:
+        text = str(_jsonable(value))
+    text = " ".join(text.split())
+    return text if len(text) <= TABLE_CELL else text[: TABLE_CELL - 1] + "…"
+
+
+def write_rows(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) -> int:
+    """Print rows in a format; streams for csv and jsonl. Returns the row count."""
+    count = 0
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps(_jsonable(dict(zip(columns, row, strict=True))), ensure_ascii=False) + "\n")
+            count += 1
+    elif fmt == "json":
+        out.write("[")
+        for row in rows:
+            out.write(("," if count else "") + "\n  " +
+                      json.dumps(_jsonable(dict(zip(columns, row, strict=True))), ensure_ascii=False))
+            count += 1
+        out.write("\n]\n" if count else "]\n")
+    elif fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(v) if isinstance(v, (list, tuple, dict)) else _jsonable(v) for v in row])
+            count += 1
+    else:
+        cells = [[_cell(v) for v in row] for row in rows]
+        count = len(cells)
+        widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+        out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
+        out.write("  ".join("-" * w for w in widths) + "\n")
+        for r in cells:
+            out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
+    return count
+
+
+def format_option(default: str = "table", choices: Sequence[str] = FORMATS) -> Callable[[Any], Any]:
+    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
+                        help="Output format.")
+
+
+def _stream(cursor: Any, size: int = 1000) -> Iterator[tuple[Any, ...]]:
+    while batch := cursor.fetchmany(size):
+        yield from batch
+
+
+# --- sql / query ----------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("query", required=False)
+@format_option()
+@click.option("--write-db", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a DuckDB file holding the views, for any DuckDB client, and exit.")
+@click.pass_obj
+def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None) -> None:
+    """Run ad-hoc SQL over the tables (views: articles, articles_current, quarantine, runs, raw_index).
+
+    \b
+        dateline sql "select domain, count(*) as n from articles group by all order by n desc"
+        dateline sql --format csv "select url, title, published_at from articles" > articles.csv
+        dateline sql --write-db corpus.duckdb     # then: duckdb corpus.duckdb
+    """
+    import duckdb
+
+    from flows import store
+
+    if write_db is None and not query:
+        raise click.UsageError("give a query, or --write-db PATH")
+    if write_db is not None:
+        if query:
+            raise click.UsageError("--write-db takes no query")
+        write_db.unlink(missing_ok=True)
+        con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir, database=str(write_db))
+        con.close()
+        click.echo(f"wrote {write_db}: views over {obj.settings.data_dir.resolve()}", err=True)
+        return
+    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    try:
+        cursor = con.execute(query)
+    except duckdb.Error as exc:
+        raise click.ClickException(str(exc).strip().splitlines()[0]) from None
+    columns = [d[0] for d in cursor.description or []]
+    write_rows(sys.stdout, columns, _stream(cursor), fmt)
+
+
+def _query_choices() -> list[str]:
+    from flows.store import saved_queries
+
+    return saved_queries()
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(_query_choices()))
+@click.option("-p", "--param", "params", multiple=True, type=(str, str), metavar="KEY VALUE",
+              help="Named $parameter: -p site 'The Jerusalem Post'")
+@format_option()
+@click.pass_obj
+def query(obj: Context, name: str, params: tuple[tuple[str, str], ...], fmt: str) -> None:
+    """Run saved query sql/NAME.sql and print its rows.
+
+    \b
+        dateline query articles_per_site_month
+        dateline query quarantine_reasons --format csv
+    """
+    import duckdb
+
+    from flows import store
+
+    text = store.read_query(name)
+    declared = store.query_params(text)
+    given = dict(params)
+    unknown = set(given) - set(declared)
+    if unknown:
+        raise click.UsageError(f"{name} has no parameter {', '.join(sorted(unknown))}; "
+                               f"its parameters: {', '.join(declared) or 'none'}")
+    missing = [p for p in declared if p not in given]
+    if missing:
+        raise click.UsageError(f"{name} needs -p {missing[0]} VALUE")
+    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    try:
+        cursor = con.execute(text, given) if given else con.execute(text)
+    except duckdb.Error as exc:
+        raise click.ClickException(str(exc).strip().splitlines()[0]) from None
+    write_rows(sys.stdout, [d[0] for d in cursor.description or []], _stream(cursor), fmt)
+
+
+# --- extract --------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@format_option(default="jsonl", choices=("jsonl", "json", "table"))
+@click.option("--url", help="The page's URL, for a single saved page that does not declare one.")
+@click.pass_obj
+def extract(obj: Context, paths: tuple[Path, ...], fmt: str, url: str | None) -> None:
+    """Extract articles from saved pages or WARC files, without orchestration or writing anything.
+
+    PATH is an .html or .html.gz file, a folder of them, or a .warc/.warc.gz file. Prints one
+    object per page with the `articles` columns plus `source`; a page that fails has `error`
+    {stage, reason, detail} instead.
+
+    \b
+        dateline extract saved/article.html
+        dateline extract crawl.warc.gz --format table
+    """
+    from flows.local import extract_paths
+
+    outcomes = extract_paths(list(paths), obj.settings.fetch.max_bytes, url=url)
+    if fmt == "table":
+        columns = ["source", "title", "published_at", "language", "word_count", "error"]
+        rows = ([o.get(c) if c != "error" else (o["error"]["reason"] if "error" in o else None)
+                 for c in columns] for o in outcomes)
+        write_rows(sys.stdout, columns, rows, "table")
+        return
+    records = (_jsonable(o) for o in outcomes)
+    if fmt == "json":
+        first = True
+        sys.stdout.write("[")
+        for rec in records:
+            sys.stdout.write(("," if not first else "") + "\n" + json.dumps(rec, ensure_ascii=False, indent=2))
+            first = False
+        sys.stdout.write("\n]\n")
+    else:
+        for rec in records:
+            sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,337 @@
+"""Polite HTTP fetching into the raw archive.
+
+Every response, errors and redirect hops included, is written to WARC before anything looks at
+it. What a caller gets back is either a :class:`Fetched` (an archived response) or a
+:class:`~transforms.schema.Reject` saying why the URL gave no usable page.
+
+Retries happen here rather than as Prefect task retries: a per-host delay, robots.txt and
+Retry-After need one shared view of every host, and a task retry would repeat a whole batch.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
+
+import httpx
+
+from flows.archive import WarcArchive
+from flows.config import FetchSettings
+from transforms.schema import RawKind, RawRecord, Reject
+from transforms.urls import canonicalize_url, is_web_url, sha1_hex
+
+log = logging.getLogger(__name__)
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+ROBOTS_AGENT = "Dateline"
+NOT_HTML_SAMPLE = 65_536  # bytes of a non-HTML body worth archiving
+
+Purpose = Literal["page", "feed", "sitemap"]
+Resolver = Callable[[str, int], list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """An archived 2xx response: its raw index row and (for feeds and sitemaps) its body."""
+
+    raw: RawRecord
+    body: bytes  # empty for pages: processing reads them back from the archive
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """The IP addresses a host name resolves to (raises OSError when it does not resolve)."""
+    return sorted({info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
+
+
+def is_public_address(address: str) -> bool:
+    """False for loopback, private, link-local (cloud metadata), multicast and reserved addresses."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+class HostThrottle:
+    """Spaces requests to one host at least ``delay`` seconds apart, across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next: dict[str, float] = {}
+
+    def wait(self, host: str, delay: float) -> None:
+        with self._lock:
+            now = time.monotonic()
+            at = max(now, self._next.get(host, 0.0))
+            self._next[host] = at + delay
+        if at > now:
+            time.sleep(at - now)
+
+
+@dataclass
+class _Robots:
+    parser: RobotFileParser | None  # None: allow everything
+    disallow_all: str | None = None  # reason, when robots.txt could not be read (RFC 9309: 5xx)
+
+
+class Fetcher:
+    """Fetches URLs politely and archives every response. Thread-safe; use as a context manager."""
+
+    def __init__(self, settings: FetchSettings, archive: WarcArchive, run_id: str,
+                 resolver: Resolver = resolve_host) -> None:
+        self.settings = settings
+        self.archive = archive
+        self.run_id = run_id
+        self.resolver = resolver
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            follow_redirects=False,
+            headers={"User-Agent": settings.user_agent,
+                     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+            limits=httpx.Limits(max_connections=settings.concurrency,
+                                max_keepalive_connections=settings.concurrency),
+            trust_env=False,
+        )
+        self.throttle = HostThrottle()
+        self._robots: dict[str, _Robots] = {}
+        self._robots_locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.responses = 0  # HTTP responses received, for the run's counts
+        self.raw_rows: list[RawRecord] = []
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+    # --- public -------------------------------------------------------------------------
+
+    def fetch(self, url: str, *, source: str, purpose: Purpose = "page") -> Fetched | Reject:
+        """Fetch one URL, following redirects; archive every response on the way."""
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            outcome = self._fetch_one(current, requested=url, source=source, purpose=purpose)
+            if not isinstance(outcome, str):
+                return outcome
+            current = outcome  # a redirect target
+        return Reject(stage="fetch", reason="too_many_redirects", url=url,
+                      detail=f"more than {self.settings.max_redirects} redirects (last: {current})")
+
+    def fetch_all(self, urls: Iterable[tuple[str, str]]) -> Iterator[Fetched | Reject]:
+        """Fetch (url, source) pairs as pages, ``concurrency`` at a time; results in input order."""
+        with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="fetch") as pool:
+            futures = [pool.submit(self.fetch, url, source=source) for url, source in urls]
+            for future in futures:
+                yield future.result()
+
+    # --- one request ---------------------------------------------------------------------
+
+    def _fetch_one(self, url: str, *, requested: str, source: str, purpose: Purpose) -> Fetched | Reject | str:
+        """One URL without following redirects: Fetched, Reject, or the next URL to follow."""
+        check = self._check_target(url, requested)
+        if check is not None:
+            return check
+        host = urlsplit(url).hostname or ""
+        robots = self._robots_for(url, source) if self.settings.obey_robots else None
+        delay = self.settings.per_host_delay
+        if robots is not None:
+            if robots.disallow_all:
+                return Reject(stage="fetch", reason="robots_disallowed", url=requested, detail=robots.disallow_all)
+            if robots.parser is not None:
+                if not robots.parser.can_fetch(ROBOTS_AGENT, url):
+                    return Reject(stage="fetch", reason="robots_disallowed", url=requested,
+                                  detail=f"robots.txt disallows {urlsplit(url).path or '/'}")
+                crawl_delay = robots.parser.crawl_delay(ROBOTS_AGENT)
+                if crawl_delay:
+                    delay = max(delay, min(float(crawl_delay), self.settings.max_crawl_delay))
+        return self._get_with_retries(url, requested=requested, source=source, purpose=purpose,
+                                      host=host, delay=delay)
+
+    def _check_target(self, url: str, requested: str) -> Reject | None:
+        if not is_web_url(url):
+            return Reject(stage="fetch", reason="invalid_url", url=requested, detail=f"not an http(s) URL: {url}")
+        if self.settings.allow_private_networks:
+            return None
+        parts = urlsplit(url)
+        try:
+            addresses = self.resolver(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+        except (OSError, UnicodeError) as exc:
+            return Reject(stage="fetch", reason="unresolvable_host", url=requested,
+                          detail=f"cannot resolve {parts.hostname}: {exc}")
+        blocked = [a for a in addresses if not is_public_address(a)]
+        if blocked or not addresses:
+            return Reject(stage="fetch", reason="blocked_address", url=requested,
+                          detail=f"{parts.hostname} resolves to a non-public address ({', '.join(blocked)}); "
+                                 "set allow_private_networks to fetch it")
+        return None
+
+    def _get_with_retries(self, url: str, *, requested: str, source: str, purpose: Purpose,
+                          host: str, delay: float) -> Fetched | Reject | str:
+        attempts = self.settings.retries + 1
+        last_problem = ""
+        last_ref: str | None = None
+        for attempt in range(attempts):
+            self.throttle.wait(host, delay)
+            try:
+                result = self._get(url, requested=requested, source=source, purpose=purpose)
+            except httpx.TransportError as exc:
+                last_problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                wait = self.settings.backoff * (2 ** attempt)
+            else:
+                if not isinstance(result, _Retry):
+                    return result
+                last_problem, last_ref = result.problem, result.raw_ref
+                wait = result.wait if result.wait is not None else self.settings.backoff * (2 ** attempt)
+                if wait > self.settings.max_retry_after:
+                    return Reject(stage="fetch", reason="fetch_gave_up", url=requested, raw_ref=last_ref,
+                                  detail=f"{last_problem}; Retry-After {wait:.0f}s is over the "
+                                         f"{self.settings.max_retry_after:.0f}s limit")
+            if attempt + 1 < attempts:
+                log.debug("retrying %s in %.1fs after %s", url, wait, last_problem)
+                time.sleep(wait)
+        return Reject(stage="fetch", reason="fetch_gave_up", url=requested, raw_ref=last_ref,
+                      detail=f"{last_problem} (after {attempts} attempts)")
+
+    def _get(self, url: str, *, requested: str, source: str, purpose: Purpose) -> Fetched | Reject | str | _Retry:
+        fetched_at = datetime.now(UTC)
+        with self.client.stream("GET", url) as response:
+            with self._lock:
+                self.responses += 1
+            content_type = response.headers.get("content-type")
+            mime = (content_type or "").split(";", 1)[0].strip().lower()
+            status = response.status_code
+            limit = self.settings.max_bytes
+            is_page_body = purpose == "page" and 200 <= status < 300
+            if is_page_body and mime and mime not in HTML_TYPES:
+                limit = min(limit, NOT_HTML_SAMPLE)
+            body, truncated = _read_limited(response, limit)
+            kind: RawKind = purpose if 200 <= status < 300 else ("redirect" if 300 <= status < 400 else purpose)
+            raw = self._archive(url, requested, response, body, truncated, fetched_at, source, kind)
+
+        if 300 <= status < 400 and response.headers.get("location"):
+            target = canonicalize_url(urljoin(url, response.headers["location"]))
+            if target is None:
+                return Reject(stage="fetch", reason="invalid_url", url=requested, raw_ref=raw.raw_ref,
+                              detail=f"redirect to an unusable location: {response.headers['location']!r}")
+            return target
+        if status in RETRY_STATUSES:
+            wait = retry_after_seconds(response.headers.get("retry-after"), datetime.now(UTC))
+            return _Retry(f"HTTP {status}", wait, raw.raw_ref)
+        if not 200 <= status < 300:
+            return Reject(stage="fetch", reason="http_error", url=requested, detail=f"HTTP {status}",
+                          raw_ref=raw.raw_ref)
+        if is_page_body and mime and mime not in HTML_TYPES:
+            return Reject(stage="fetch", reason="not_html", url=requested, raw_ref=raw.raw_ref,
+                          detail=f"content type {mime}")
+        if truncated:
+            return Reject(stage="fetch", reason="too_large", url=requested, raw_ref=raw.raw_ref,
+                          detail=f"body larger than {self.settings.max_bytes} bytes (archived truncated)")
+        return Fetched(raw.row, b"" if purpose == "page" else body)
+
+    def _archive(self, url: str, requested: str, response: httpx.Response, body: bytes, truncated: bool,
+                 fetched_at: datetime, source: str, kind: RawKind) -> _Raw:
+        stored = self.archive.write_response(
+            url=url, status=response.status_code, reason=response.reason_phrase,
+            http_version=response.http_version, headers=list(response.headers.multi_items()), body=body,
+            truncated=truncated, fetched_at=fetched_at,
+            request_headers=list(response.request.headers.multi_items()),
+        )
+        row = RawRecord(
+            url=requested, final_url=url, status=response.status_code,
+            content_type=response.headers.get("content-type"), sha1=sha1_hex(body), length=len(body),
+            truncated=truncated, fetched_at=fetched_at, warc_file=stored.warc_file,
+            warc_offset=stored.offset, record_type="response", kind=kind, source=source, run_id=self.run_id,
+        )
+        with self._lock:
+            self.raw_rows.append(row)
+        return _Raw(row, stored.raw_ref)
+
+    # --- robots.txt ---------------------------------------------------------------------
+
+    def _robots_for(self, url: str, source: str) -> _Robots:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            if origin in self._robots:
+                return self._robots[origin]
+            origin_lock = self._robots_locks.setdefault(origin, threading.Lock())
+        with origin_lock:
+            with self._lock:
+                if origin in self._robots:
+                    return self._robots[origin]
+            robots = self._load_robots(origin, parts.hostname or "")
+            with self._lock:
+                self._robots[origin] = robots
+            return robots
+
+    def _load_robots(self, origin: str, host: str) -> _Robots:
+        robots_url = origin + "/robots.txt"
+        self.throttle.wait(host, self.settings.per_host_delay)
+        fetched_at = datetime.now(UTC)
+        try:
+            with self.client.stream("GET", robots_url) as response:
+                body, truncated = _read_limited(response, 500_000)
+                self._archive(robots_url, robots_url, response, body, truncated, fetched_at, "robots.txt", "robots")
+        except httpx.TransportError as exc:
+            return _Robots(None, f"robots.txt unreachable ({type(exc).__name__})")
+        if response.status_code >= 500:
+            return _Robots(None, f"robots.txt answered HTTP {response.status_code}")
+        if not 200 <= response.status_code < 300:  # 3xx not followed, 4xx: no rules (RFC 9309)
+            return _Robots(None)
+        parser = RobotFileParser(robots_url)
+        parser.parse(body.decode("utf-8", "replace").splitlines())
+        return _Robots(parser)
+
+
+@dataclass(frozen=True, slots=True)
+class _Retry:
+    problem: str
+    wait: float | None
+    raw_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    row: RawRecord
+    raw_ref: str
+
+
+def _read_limited(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """The (decoded) body up to ``limit`` bytes, and whether it was cut."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], True
+    return b"".join(chunks), False
+

@@ -1,0 +1,157 @@
+"""The `dateline run` flow: acquire -> process (batched) -> load -> record the run.
+
+Tasks are thin wrappers over plain functions in flows/ and transforms/. They pass paths,
+references and counts to each other, never HTML or DataFrames, and each stage writes Parquet
+before the next reads it (batches are staged; `load` moves them into the tables).
+Run it as ``dateline run ...`` or ``python -m flows.pipeline`` (see prefect.yaml).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from flows import store
+from flows.acquire import Acquired, archive_files, fetch_web, known_raw
+from flows.archive import WarcArchive
+from flows.config import Settings, Sources
+from flows.process import PageRef, batched, process_pages, worker_count
+from transforms.extract import DATELINE_VERSION
+from transforms.schema import ARTICLES, QUARANTINE, RUNS, ArticleRecord, QuarantineRecord, Reject, RunRecord
+
+
+def new_run_id(now: datetime) -> str:
+    """A sortable, unique run id: '20261126T213000Z-1a2b3c'."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    batch_id: str
+    articles: int
+    rejects: int
+
+
+def _quarantine_rows(rejects: list[Reject], run_id: str) -> list[QuarantineRecord]:
+    now = datetime.now(UTC)
+    return [r.to_record(run_id=run_id, occurred_at=now) for r in rejects]
+
+
+@task(name="fetch", cache_policy=NO_CACHE)
+def fetch_task(sources: Sources, settings: Settings, run_id: str, started_at: datetime) -> Acquired:
+    """Discover and fetch web sources into this run's WARC files."""
+    logger = get_run_logger()
+    with WarcArchive(settings.raw_dir, f"{run_id}-web", started_at) as archive:
+        acquired = fetch_web(sources, settings.fetch, archive, run_id)
+    store.write_raw_index(acquired.raw_rows, settings.raw_dir, f"{run_id}-web")
+    store.stage(_quarantine_rows(acquired.rejects, run_id), QUARANTINE, settings.processed_dir, run_id, "fetch")
+    logger.info("fetch: %d URLs discovered, %d responses, %d pages archived, %d rejected",
+                acquired.discovered, acquired.responses, len(acquired.pages), len(acquired.rejects))
+    return acquired
+
+
+@task(name="archive-files", cache_policy=NO_CACHE)
+def archive_files_task(sources: Sources, settings: Settings, run_id: str, started_at: datetime) -> Acquired:
+    """Copy saved pages and WARC records into this run's WARC files (bytes archived before are reused)."""
+    logger = get_run_logger()
+    known = known_raw(store.read_raw_index(settings.raw_dir))
+    with WarcArchive(settings.raw_dir, f"{run_id}-files", started_at) as archive:
+        acquired = archive_files(sources, settings.fetch, archive, run_id, known)
+    store.write_raw_index(acquired.raw_rows, settings.raw_dir, f"{run_id}-files")
+    store.stage(_quarantine_rows(acquired.rejects, run_id), QUARANTINE, settings.processed_dir, run_id, "files")
+    logger.info("archive-files: %d pages (%d newly archived), %d rejected",
+                len(acquired.pages), len(acquired.raw_rows), len(acquired.rejects))
+    return acquired
+
+
+@task(name="process", cache_policy=NO_CACHE)
+def process_task(batch_id: str, refs: list[PageRef], settings: Settings, run_id: str) -> BatchResult:
+    """Extract one batch of archived pages and stage its articles and rejects."""
+    outcomes = process_pages(settings.raw_dir, refs, run_id, worker_count(settings.process.workers))
+    articles = [o for o in outcomes if isinstance(o, ArticleRecord)]
+    rejects = [o for o in outcomes if isinstance(o, Reject)]
+    store.stage(articles, ARTICLES, settings.processed_dir, run_id, batch_id)
+    store.stage(_quarantine_rows(rejects, run_id), QUARANTINE, settings.processed_dir, run_id, batch_id)
+    get_run_logger().info("process %s: %d articles, %d quarantined", batch_id, len(articles), len(rejects))
+    return BatchResult(batch_id, len(articles), len(rejects))
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load_task(settings: Settings, run_id: str) -> dict[str, tuple[int, int]]:
+    """Move the run's staged rows into the tables, dropping rows already stored."""
+    loaded = {t.name: store.load_staged(settings.processed_dir, run_id, t) for t in (ARTICLES, QUARANTINE)}
+    store.drop_staging(settings.processed_dir, run_id)
+    get_run_logger().info("load: %s", ", ".join(f"{k} +{new} ({old} already stored)"
+                                               for k, (new, old) in loaded.items()))
+    return loaded
+
+
+@flow(name="dateline-run")
+def pipeline(sources: dict[str, list[str]], settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Fetch or read the sources, archive them raw, extract articles and load them as Parquet.
+
+    ``sources`` has the keys of flows.config.Sources (feeds, sitemaps, urls, warcs, html_dirs);
+    ``settings`` is Settings.to_dict() (defaults when omitted). Returns the run's row as a dict.
+    """
+    src = Sources(**{k: tuple(v) for k, v in sources.items()})
+    cfg = Settings.from_dict(settings) if settings else Settings()
+    logger = get_run_logger()
+    started_at = datetime.now(UTC)
+    run_id = new_run_id(started_at)
+    store.ensure_tables(cfg.processed_dir, cfg.raw_dir)
+    status = "failed"
+    acquired: list[Acquired] = []
+    results: list[BatchResult] = []
+    loaded: dict[str, tuple[int, int]] = {}
+    try:
+        if src.feeds or src.sitemaps or src.urls:
+            acquired.append(fetch_task(src, cfg, run_id, started_at))
+        if src.warcs or src.html_dirs:
+            acquired.append(archive_files_task(src, cfg, run_id, started_at))
+        pages = [p for a in acquired for p in a.pages]
+        futures = [process_task.submit(f"{run_id}-{n:05d}", list(refs), cfg, run_id)
+                   for n, refs in enumerate(batched(pages, cfg.process.batch_size))]
+        results = [f.result() for f in futures]
+        loaded = load_task(cfg, run_id)
+        status = "completed"
+    finally:
+        run = RunRecord(
+            run_id=run_id,
+            flow_run_id=str(flow_run.get_id()) if flow_run.get_id() else None,
+            started_at=started_at,
+            finished_at=datetime.now(UTC),
+            status=status,  # type: ignore[arg-type]
+            sources=src.describe(),
+            discovered_count=sum(a.discovered for a in acquired),
+            fetched_count=sum(a.responses for a in acquired),
+            archived_count=sum(len(a.pages) for a in acquired),
+            extracted_count=sum(r.articles for r in results),
+            new_article_count=loaded.get("articles", (0, 0))[0],
+            unchanged_article_count=loaded.get("articles", (0, 0))[1],
+            quarantined_count=sum(len(a.rejects) for a in acquired) + sum(r.rejects for r in results),
+            dateline_version=DATELINE_VERSION,
+            trafilatura_version=trafilatura.__version__,
+            prefect_version=version("prefect"),
+        )
+        store.write_table(store.to_arrow([run], RUNS), RUNS, cfg.processed_dir, run_id)
+        store.drop_staging(cfg.processed_dir, run_id)  # after a failure: the raw archive keeps the pages
+        logger.info("run %s %s: %d discovered, %d archived, %d articles (%d new), %d quarantined",
+                    run_id, status, run.discovered_count, run.archived_count, run.extracted_count,
+                    run.new_article_count, run.quarantined_count)
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in
+            ((f, getattr(run, f)) for f in run.__dataclass_fields__)}
+
+
+if __name__ == "__main__":
+    import sys
+
+    pipeline(sources={"html_dirs": sys.argv[1:]}, settings=Settings(data_dir=Path("data")).to_dict())

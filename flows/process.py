@@ -1,0 +1,100 @@
+"""Processing archived pages: the one code path shared by `dateline run` and `dateline extract`.
+
+Extraction is CPU-bound and holds the GIL, so batches are spread over worker processes
+(``concurrent.futures``, spawn start method: safe next to Prefect's threads). Each worker reads
+its pages from the WARC files itself, so only references and records cross process boundaries.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+from flows.archive import read_raw
+from transforms.extract import PageInput, extract_article
+from transforms.schema import ArticleRecord, Reject
+
+log = logging.getLogger(__name__)
+
+IN_PROCESS_BELOW = 16  # smaller batches are not worth a trip to another process
+
+
+@dataclass(frozen=True, slots=True)
+class PageRef:
+    """An archived page to process: where its bytes are and what we know of it."""
+
+    url: str
+    raw_ref: str
+    fetched_at: datetime
+    content_type: str | None
+
+
+Outcome = ArticleRecord | Reject
+
+
+def process_page(raw_root: Path, ref: PageRef, run_id: str) -> Outcome:
+    """Read one archived page and extract it. Never raises for a bad page: it becomes a Reject."""
+    page = read_raw(raw_root, ref.raw_ref)
+    try:
+        return extract_article(page.payload, PageInput(url=ref.url, content_type=ref.content_type or
+                                                       page.content_type, fetched_at=ref.fetched_at,
+                                                       raw_ref=ref.raw_ref), run_id=run_id)
+    except Exception as exc:  # noqa: BLE001 - one page's failure must not stop the run; logged below
+        log.warning("extraction of %s raised", ref.url, exc_info=True)
+        return Reject(stage="extract", reason="extractor_error", url=ref.url, raw_ref=ref.raw_ref,
+                      detail=f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _process_chunk(raw_root: Path, run_id: str, refs: Sequence[PageRef]) -> list[Outcome]:
+    return [process_page(raw_root, ref, run_id) for ref in refs]
+
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+def worker_count(setting: int) -> int:
+    """Processes to use: the setting, or one per CPU core when it is 0."""
+    return setting if setting > 0 else (os.cpu_count() or 1)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    global _POOL, _POOL_SIZE
+    if _POOL is None or workers != _POOL_SIZE:
+        if _POOL is not None:
+            _POOL.shutdown()
+        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        _POOL_SIZE = workers
+    return _POOL
+
+
+@atexit.register
+def shutdown_pool() -> None:
+    """Stop the worker processes (also called at interpreter exit)."""
+    global _POOL
+    if _POOL is not None:
+        _POOL.shutdown(cancel_futures=True)
+        _POOL = None
+
+
+def process_pages(raw_root: Path, refs: Sequence[PageRef], run_id: str, workers: int) -> list[Outcome]:
+    """Outcomes for refs, in order; spread over ``workers`` processes when that pays off."""
+    if workers <= 1 or len(refs) < IN_PROCESS_BELOW:
+        return _process_chunk(raw_root, run_id, refs)
+    chunk = max(4, len(refs) // (workers * 4))
+    parts = [refs[i:i + chunk] for i in range(0, len(refs), chunk)]
+    work = partial(_process_chunk, raw_root, run_id)
+    return [outcome for part in _pool(workers).map(work, parts) for outcome in part]
+
+
+def batched(items: Sequence[PageRef], size: int) -> Iterator[Sequence[PageRef]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,111 @@
+"""The whole flow, end to end: real HTTP server, real Prefect flow runs, Parquet read back by DuckDB."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flows import store
+from flows.archive import read_raw
+from flows.config import Settings
+from flows.pipeline import pipeline
+from transforms.urls import sha1_hex
+
+SEED = Path(__file__).parent / "fixtures" / "seed" / "soldiers-widows.html"
+
+
+def sources_for(server_url: str, tmp_path: Path) -> dict[str, list[str]]:
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"# extra pages\n{server_url}/not-an-article.html\n{server_url}/articles/cbc.html\n")
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    shutil.copy(SEED, saved / "seed.html")
+    return {"feeds": [f"{server_url}/feed.xml"], "sitemaps": [f"{server_url}/sitemap_index.xml"],
+            "urls": [str(urls)], "html_dirs": [str(saved)]}
+
+
+def table(settings: Settings, sql: str) -> list[tuple]:
+    with store.connect(settings.processed_dir, settings.raw_dir) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def two_runs(http_server, prefect_harness, tmp_path_factory):
+    from conftest import FetchSettings, ProcessSettings  # same defaults as the `settings` fixture
+
+    tmp = tmp_path_factory.mktemp("pipeline")
+    settings = Settings(data_dir=tmp / "data",
+                        fetch=FetchSettings(allow_private_networks=True, per_host_delay=0.0, backoff=0.01,
+                                            retries=2, read_timeout=2.0),
+                        process=ProcessSettings(workers=1, batch_size=2))
+    sources = sources_for(http_server.url, tmp)
+    first = pipeline(sources=sources, settings=settings.to_dict())
+    after_first = {t: table(settings, f"select count(*) from {t}")[0][0] for t in ("articles", "quarantine")}
+    second = pipeline(sources=sources, settings=settings.to_dict())
+    return settings, first, second, after_first
+
+
+def test_run_extracts_each_article_once(two_runs):
+    settings, first, _, _ = two_runs
+    # the seed comes fetched and saved, cbc.html directly and through redirects, apnews.html twice
+    rows = table(settings, "select domain, title from articles order by domain")
+    assert [r[0] for r in rows] == ["apnews.com", "cbc.ca", "jpost.com"]
+    assert rows[2][1] == "Soldiers' widows group calls on Putin to order major mobilization for Ukraine war"
+    assert first["extracted_count"] == 6 and first["new_article_count"] == 3
+
+
+def test_run_quarantines_bad_pages_with_reasons(two_runs):
+    settings, *_ = two_runs
+    reasons = set(table(settings, "select reason, regexp_extract(url, '/[^/]+$') from quarantine"))
+    assert ("http_error", "/404") in reasons
+    assert ("robots_disallowed", "/secret.html") in reasons
+    assert ("not_an_article", "/not-an-article.html") in reasons
+
+
+def test_flaky_page_is_archived_twice_and_extracted_once(two_runs):
+    settings, *_ = two_runs
+    statuses = table(settings, "select status from raw_index where url like '%/flaky/apnews' "
+                               "and run_id = (select min(run_id) from runs) order by fetched_at")
+    assert [s[0] for s in statuses] == [500, 200]
+
+
+def test_every_article_leads_back_to_its_exact_bytes(two_runs):
+    settings, *_ = two_runs
+    rows = table(settings, "select a.raw_ref, r.sha1 from articles a join raw_index r "
+                           "on a.raw_ref = r.warc_file || '#' || r.warc_offset")
+    assert len(rows) == 3
+    for raw_ref, sha1 in rows:
+        assert sha1_hex(read_raw(settings.raw_dir, raw_ref).payload) == sha1
+
+
+def test_second_run_adds_no_rows(two_runs):
+    settings, _, second, after_first = two_runs
+    assert second["new_article_count"] == 0
+    assert second["unchanged_article_count"] == second["extracted_count"] == 6
+    for name, count in after_first.items():
+        assert table(settings, f"select count(*) from {name}")[0][0] == count, name
+
+
+def test_runs_table_records_counts_per_stage(two_runs):
+    settings, first, second, _ = two_runs
+    rows = table(settings, "select run_id, status, discovered_count, archived_count, extracted_count, "
+                           "quarantined_count from runs order by started_at")
+    assert [r[0] for r in rows] == [first["run_id"], second["run_id"]]
+    run_id, status, discovered, archived, extracted, quarantined = rows[0]
+    # 7 archived: 6 articles and a home page
+    assert (status, extracted, archived, quarantined) == ("completed", 6, 7, 3)
+    assert discovered == 8 + 1  # 8 distinct URLs from feed, sitemaps and list; 1 saved page
+
+
+def test_saved_pages_are_not_archived_twice(two_runs):
+    settings, *_ = two_runs
+    assert table(settings, "select count(*) from raw_index where record_type = 'resource'") == [(1,)]
+
+
+def test_articles_are_partitioned_by_published_month(two_runs):
+    settings, *_ = two_runs
+    folders = sorted(p.name for p in (settings.processed_dir / "articles").iterdir())
+    assert "published_month=2023-01" in folders
+    assert not list(settings.processed_dir.glob("_staging/*"))

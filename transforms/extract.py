@@ -1,0 +1,285 @@
+"""One page's bytes -> an ArticleRecord, or a Reject saying why not.
+
+The page is decoded and parsed once; the same lxml tree feeds the metadata readers and
+trafilatura (which works on its own copy). Nothing here touches the network, disk or clock.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+
+import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.utils import detect_encoding, load_html
+
+from transforms.metadata import (
+    PageMetadata,
+    clean_site_name,
+    find_modified,
+    find_published,
+    jsonld_name,
+    jsonld_names,
+    normalize_language,
+    parse_date,
+    read_page_metadata,
+    split_tags,
+    subtitle_texts,
+)
+from transforms.schema import ArticleRecord, Reject
+from transforms.urls import article_id_of, canonicalize_url, domain_of, sha1_hex
+
+
+def _dateline_version() -> str:
+    try:
+        return version("dateline")
+    except PackageNotFoundError:  # running from a checkout that was not installed
+        return "0+unknown"
+
+
+DATELINE_VERSION = _dateline_version()
+EXTRACTOR_VERSION = f"dateline/{DATELINE_VERSION} trafilatura/{trafilatura.__version__}"
+
+MIN_TEXT_CHARS = 200  # shorter bodies are teasers, list pages or error pages, not articles
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_NON_CJK_WORD = re.compile(rf"[^\W{_CJK}]+")
+_WORD_CHAR = re.compile(r"\w")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageInput:
+    """One archived page and where it came from: what extract_article needs besides bytes."""
+
+    url: str
+    content_type: str | None
+    fetched_at: datetime
+    raw_ref: str
+
+
+def decode_html(payload: bytes, content_type: str | None = None) -> str | None:
+    """The page as text: UTF-8 when the bytes are valid UTF-8, else the HTTP charset, <meta charset>,
+    then detection; None if nothing fits.
+
+    Valid UTF-8 wins over a declared single-byte charset because pages often keep a stale
+    declaration ("iso-8859-1") after moving to UTF-8, while Latin text is practically never
+    valid UTF-8 by accident.
+    """
+    try:
+        return payload.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    declared: list[str] = []
+    if content_type and (m := _HTTP_CHARSET.search(content_type)):
+        declared.append(m[1])
+    if m := _META_CHARSET.search(payload[:4096]):
+        declared.append(m[1].decode("ascii", "replace"))
+    for name in declared:
+        try:
+            codec = codecs.lookup(name).name
+        except LookupError:
+            continue
+        if codec in {"latin-1", "iso8859-1", "ascii"}:
+            codec = "cp1252"  # WHATWG: these labels mean windows-1252
+        try:
+            return payload.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    for guess in detect_encoding(payload):
+        try:
+            return payload.decode(guess)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return None
+
+
+def count_words(text: str) -> int:
+    """Whitespace-separated tokens holding a letter or digit; each CJK character counts as one word."""
+    count = 0
+    for token in text.split():
+        cjk = len(_CJK_CHAR.findall(token))
+        if cjk:
+            count += cjk + len(_NON_CJK_WORD.findall(token))
+        elif _WORD_CHAR.search(token):
+            count += 1
+    return count
+
+
+def extract_article(payload: bytes, page: PageInput, *, run_id: str) -> ArticleRecord | Reject:
+    """Decode, parse and extract one page. Rejects empty, undecodable and article-less pages."""
+    if not payload.strip():
+        return Reject(stage="decode", reason="empty_body", url=page.url, detail="0 bytes of content",
+                      raw_ref=page.raw_ref)
+    text = decode_html(payload, page.content_type)
+    if text is None:
+        return Reject(stage="decode", reason="undecodable", url=page.url,
+                      detail="no declared or detected character encoding fits", raw_ref=page.raw_ref)
+    tree = load_html(text)
+    if tree is None:
+        return Reject(stage="decode", reason="undecodable", url=page.url, detail="not parseable as HTML",
+                      raw_ref=page.raw_ref)
+    try:
+        return _extract_from_tree(tree, page, run_id=run_id)
+    except RecursionError:
+        return Reject(stage="extract", reason="extractor_error", url=page.url,
+                      detail="document nested too deeply", raw_ref=page.raw_ref)
+
+
+def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> ArticleRecord | Reject:
+    meta = read_page_metadata(tree)
+    canonical = _canonical_url(meta, page.url)
+    article_id = article_id_of(canonical)
+    try:
+        doc = trafilatura.bare_extraction(
+            tree, url=page.url, include_comments=False, with_metadata=True, include_tables=True,
+        )
+    except Exception as exc:  # noqa: BLE001 - any extractor failure is this page's problem, not the run's
+        return Reject(stage="extract", reason="extractor_error", url=page.url, article_id=article_id,
+                      detail=f"{type(exc).__name__}: {exc}"[:500], raw_ref=page.raw_ref)
+    if doc is None or not (doc.text or "").strip():
+        return Reject(stage="extract", reason="not_an_article", url=page.url, article_id=article_id,
+                      detail="no main text found", raw_ref=page.raw_ref)
+
+    issues: list[str] = []
+    title = _title(meta, doc.title)
+    description = _first_text(meta.jsonld_value("description"), meta.first_meta("og:description"),
+                              meta.first_meta("description"), doc.description)
+    body = strip_leading_repeats(doc.text, [title, meta.h1, doc.title])
+    if description and _starts_with_line(body, description) and _shown_as_subtitle(tree, meta, description):
+        # a description is dropped only where the page shows it as a subtitle: often it is the lede
+        body = strip_leading_repeats(body, [description])
+    if len(body) < MIN_TEXT_CHARS:
+        return Reject(stage="extract", reason="not_an_article", url=page.url, article_id=article_id,
+                      detail=f"main text too short ({len(body)} characters)", raw_ref=page.raw_ref)
+
+    published = find_published(meta)
+    source: str | None = published[1] if published else None
+    date = published[0] if published else None
+    if date is None and doc.date:
+        date = parse_date(doc.date)  # htmldate: day precision
+        source = "htmldate" if date else None
+    if date is None:
+        issues.append("published_at:missing")
+    elif date.utc_offset is None and date.precision == "time":
+        issues.append("published_at:no_utc_offset")
+    modified = find_modified(meta)
+
+    language = normalize_language(meta.html_lang) or normalize_language(
+        _first_text(meta.jsonld_value("inLanguage"), meta.first_meta("og:locale", "content-language",
+                                                                     "language", "dc.language")))
+    if language is None:
+        issues.append("language:missing")
+    section = _first_text(meta.jsonld_value("articleSection"), meta.first_meta("article:section"),
+                          *(doc.categories or [])[:1])
+    tags = split_tags([*meta.meta.get("article:tag", []), meta.jsonld_value("keywords") or [],
+                       *meta.meta.get("keywords", []), *meta.meta.get("news_keywords", [])])
+    authors = _authors(meta, doc.author)
+    site_name = clean_site_name(_first_text(meta.first_meta("og:site_name"),
+                                            jsonld_name(meta.jsonld_value("publisher")), doc.sitename))
+
+    return ArticleRecord(
+        article_id=article_id,
+        content_hash=sha1_hex(f"{title or ''}\n{body}"),
+        url=page.url,
+        canonical_url=canonical,
+        domain=domain_of(canonical),
+        site_name=site_name,
+        title=title,
+        description=description,
+        authors=authors,
+        published_at=date.at if date else None,
+        published_utc_offset=date.utc_offset if date else None,
+        published_precision=date.precision if date else None,
+        published_source=source,
+        modified_at=modified[0].at if modified else None,
+        fetched_at=page.fetched_at,
+        language=language,
+        section=section,
+        tags=tags,
+        text=body,
+        word_count=count_words(body),
+        raw_ref=page.raw_ref,
+        extractor_version=EXTRACTOR_VERSION,
+        run_id=run_id,
+        issues=tuple(issues),
+    )
+
+
+def _self_urls(meta: PageMetadata) -> list[object]:
+    """What a page says its own URL is, best first: canonical link, og:url, JSON-LD."""
+    main_entity = meta.jsonld_value("mainEntityOfPage")
+    return [meta.canonical, meta.first_meta("og:url"), meta.jsonld_value("url"),
+            main_entity.get("@id") if isinstance(main_entity, dict) else main_entity]
+
+
+def _canonical_url(meta: PageMetadata, url: str) -> str:
+    """The page's declared canonical URL if usable, else its own URL (normalized)."""
+    for candidate in _self_urls(meta):
+        if isinstance(candidate, str) and (canonical := canonicalize_url(candidate, base=url)):
+            return canonical
+    return canonicalize_url(url) or url
+
+
+def _first_text(*values: object) -> str | None:
+    """The first value that is a non-blank string (or a list holding one), whitespace-collapsed."""
+    for value in values:
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+def _title(meta: PageMetadata, fallback: str | None) -> str | None:
+    return _first_text(meta.jsonld_value("headline"), meta.first_meta("og:title"), meta.h1, fallback)
+
+
+def _authors(meta: PageMetadata, fallback: str | None) -> tuple[str, ...]:
+    names = jsonld_names(meta.jsonld_value("author"))
+    if not names and fallback:
+        names = [n for n in re.split(r";\s*", fallback) if n.strip()]
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(name.casefold(), " ".join(name.split()))
+    return tuple(seen.values())
+
+
+def _starts_with_line(body: str, line: str) -> bool:
+    return _norm(body.split("\n", 1)[0]) == _norm(line)
+
+
+def _shown_as_subtitle(tree: HtmlElement, meta: PageMetadata, text: str) -> bool:
+    wanted = _norm(text)
+    return any(_norm(h) == wanted for h in (*meta.headings, *subtitle_texts(tree)))
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
+
+
+def strip_leading_repeats(text: str, repeats: list[str | None]) -> str:
+    """The body without leading lines that repeat the title, subtitle or headline."""
+    known = {_norm(r) for r in repeats if r and _norm(r)}
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) and (not lines[start].strip() or _norm(lines[start]) in known):
+        start += 1
+    return "\n".join(line.strip() for line in lines[start:] if line.strip())
+
+
+def declared_url(payload: bytes, content_type: str | None = None) -> str | None:
+    """The absolute http(s) URL a saved page declares for itself (canonical link, og:url, JSON-LD)."""
+    text = decode_html(payload, content_type)
+    tree = load_html(text) if text else None
+    if tree is None:
+        return None
+    for candidate in _self_urls(read_page_metadata(tree)):
+        if isinstance(candidate, str) and (url := canonicalize_url(candidate)):
+            return url
+    return None

@@ -1,0 +1,286 @@
+"""Page metadata: read JSON-LD, meta tags and markup from a parsed page, then normalize values."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from transforms.schema import Precision
+
+_ARTICLE_TYPES = frozenset({
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "socialmediaposting",
+    "report", "scholarlyarticle", "techarticle", "webpage", "itempage",
+})
+_PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
+    "pubdate", "publishdate", "publish-date", "publish_date", "published_time", "date", "dc.date",
+    "dc.date.issued", "dcterms.created", "sailthru.date", "parsely-pub-date", "article.published",
+)
+_MODIFIED_META = (
+    "article:modified_time", "og:updated_time", "og:article:modified_time", "datemodified",
+    "last-modified", "lastmod", "dcterms.modified", "article.updated",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PageMetadata:
+    """What a page says about itself, before normalization. Keys of ``meta`` are lowercased."""
+
+    meta: dict[str, list[str]] = field(default_factory=dict)  # name/property/itemprop -> contents
+    jsonld: tuple[dict[str, Any], ...] = ()  # article-like JSON-LD objects, best first
+    canonical: str | None = None
+    html_lang: str | None = None
+    h1: str | None = None
+    time_datetimes: tuple[str, ...] = ()  # datetime attributes of <time> elements, in page order
+    headings: tuple[str, ...] = ()  # texts of h1-h6 elements
+
+    def first_meta(self, *names: str) -> str | None:
+        """The first non-empty meta content among ``names`` (lowercase)."""
+        for name in names:
+            for value in self.meta.get(name, ()):
+                if value.strip():
+                    return value.strip()
+        return None
+
+    def jsonld_value(self, key: str) -> Any:
+        """The first non-empty value of ``key`` in the article-like JSON-LD objects."""
+        for obj in self.jsonld:
+            value = obj.get(key)
+            if value not in (None, "", [], {}):
+                return value
+        return None
+
+
+def read_page_metadata(tree: HtmlElement) -> PageMetadata:
+    """Collect meta tags, article-like JSON-LD, canonical link, <html lang>, first <h1>, <time>s."""
+    meta: dict[str, list[str]] = {}
+    for el in tree.iter("meta"):
+        content = el.get("content")
+        if content is None:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = el.get(attr)
+            if key:
+                meta.setdefault(key.strip().lower(), []).append(content)
+    for el in tree.xpath("//*[@itemprop][@datetime]"):
+        meta.setdefault(el.get("itemprop").strip().lower(), []).append(el.get("datetime"))
+
+    objects = list(_jsonld_objects(tree))
+    article_like = [o for o in objects if _types(o) & _ARTICLE_TYPES]
+    article_like.sort(key=lambda o: "webpage" in _types(o) or "itempage" in _types(o))  # articles first
+
+    canonical = next((el.get("href") for el in tree.xpath("//link[@href]")
+                      if "canonical" in (el.get("rel") or "").lower().split()), None)
+    html_lang = tree.get("lang") or tree.get("xml:lang")
+    h1 = next((t for t in (_text(el) for el in tree.iter("h1")) if t), None)
+    times = tuple(el.get("datetime").strip() for el in tree.iter("time") if el.get("datetime"))
+    headings = [_text(el) for el in tree.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+    return PageMetadata(meta=meta, jsonld=tuple(article_like), canonical=canonical, html_lang=html_lang,
+                        h1=h1, time_datetimes=times, headings=tuple(h for h in headings[:200] if h))
+
+
+_SUBTITLE_CLASSES = ("subtitle", "subheadline", "sub-headline", "subheader", "standfirst", "dek", "deck",
+                     "strapline", "kicker")
+_SUBTITLE_CLASS = re.compile("|".join(_SUBTITLE_CLASSES), re.IGNORECASE)
+
+
+def subtitle_texts(tree: HtmlElement) -> list[str]:
+    """Texts of elements whose class marks a subtitle (standfirst, dek, subheadline, ...)."""
+    return [_text(el) for el in tree.xpath("//*[@class]") if _SUBTITLE_CLASS.search(el.get("class"))]
+
+
+def _text(el: HtmlElement) -> str:
+    return " ".join(el.text_content().split())
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    value = obj.get("@type", ())
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return {v.lower() for v in values if isinstance(v, str)}
+
+
+def _jsonld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+    """Every JSON object in the page's JSON-LD scripts, @graph members included."""
+    for script in tree.xpath('//script[contains(translate(@type, "JSONLD", "jsonld"), "ld+json")]'):
+        raw = (script.text or "").strip()
+        raw = re.sub(r"^\s*(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)\s*$", "", raw)
+        try:
+            data = json.loads(raw, strict=False)
+        except (ValueError, RecursionError):
+            continue
+        yield from _flatten_jsonld(data, depth=0)
+
+
+def _flatten_jsonld(data: Any, depth: int) -> Iterator[dict[str, Any]]:
+    if depth > 4:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _flatten_jsonld(item, depth + 1)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _flatten_jsonld(data["@graph"], depth + 1)
+
+
+# --- normalizers -----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ParsedDate:
+    """A point in time as the page gave it: UTC instant, original offset, precision."""
+
+    at: datetime  # tz-aware UTC
+    utc_offset: str | None  # "+02:00"; None when the page gave no offset (then read as UTC)
+    precision: Precision
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+_MIN_YEAR, _MAX_YEAR = 1900, 2200
+
+
+def parse_date(value: str) -> ParsedDate | None:
+    """Parse ISO 8601 or RFC 2822 text: '2023-01-04T11:38:00+02:00' -> 09:38 UTC, '+02:00', time.
+
+    A date without time has precision 'day' and stands for midnight UTC; text that is not a
+    plausible date (years outside 1900-2200) gives None.
+    """
+    text = value.strip()
+    if not text:
+        return None
+    if _ISO_DAY.match(text):
+        try:
+            day = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        except ValueError:
+            return None
+        return ParsedDate(day, None, "day") if _MIN_YEAR <= day.year <= _MAX_YEAR else None
+    if m := _ISO_MONTH.match(text):
+        try:
+            month = datetime(int(m[1]), int(m[2]), 1, tzinfo=UTC)
+        except ValueError:
+            return None
+        return ParsedDate(month, None, "month") if _MIN_YEAR <= month.year <= _MAX_YEAR else None
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
+    except ValueError:
+        try:
+            parsed = datetime.fromisoformat(_COMPACT_OFFSET.sub(r"\1:\2", text))
+        except ValueError:
+            try:
+                parsed = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                return None
+    if parsed is None or not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
+        return None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return ParsedDate(parsed.replace(tzinfo=UTC), None, "time")
+    return ParsedDate(parsed.astimezone(UTC), format_offset(parsed.utcoffset()), "time")
+
+
+def format_offset(offset: timedelta | None) -> str | None:
+    """'+02:00' for a two-hour offset."""
+    if offset is None:
+        return None
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{mins:02d}"
+
+
+def find_published(page: PageMetadata) -> tuple[ParsedDate, str] | None:
+    """The publication date and where it came from ('jsonld', 'meta', 'time'), best source first."""
+    return _find_date(page, "datePublished", _PUBLISHED_META, use_time_elements=True)
+
+
+def find_modified(page: PageMetadata) -> tuple[ParsedDate, str] | None:
+    """The last-modified date and where it came from."""
+    return _find_date(page, "dateModified", _MODIFIED_META, use_time_elements=False)
+
+
+def _find_date(page: PageMetadata, jsonld_key: str, meta_names: tuple[str, ...],
+               use_time_elements: bool) -> tuple[ParsedDate, str] | None:
+    candidates: list[tuple[str, str]] = []
+    value = page.jsonld_value(jsonld_key)
+    if isinstance(value, str):
+        candidates.append((value, "jsonld"))
+    for name in meta_names:
+        candidates.extend((v, "meta") for v in page.meta.get(name, ()))
+    if use_time_elements:
+        candidates.extend((v, "time") for v in page.time_datetimes[:3])
+    best: tuple[ParsedDate, str] | None = None
+    for text, source in candidates:
+        parsed = parse_date(text)
+        if parsed is None:
+            continue
+        if parsed.precision == "time":
+            return parsed, source
+        best = best or (parsed, source)  # keep looking for a source with a time of day
+    return best
+
+
+_LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
+
+
+def normalize_language(value: str | None) -> str | None:
+    """The primary language subtag, lowercased: 'en-US' -> 'en', 'de_AT' -> 'de'."""
+    if not value:
+        return None
+    m = _LANG.match(value.strip())
+    return m[1].lower() if m else None
+
+
+def split_tags(values: Iterable[Any]) -> tuple[str, ...]:
+    """Tags split on commas and semicolons, trimmed, de-duplicated case-insensitively, in order."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for value in values:
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if not isinstance(item, str):
+                continue
+            for tag in re.split(r"[,;]", item):
+                tag = " ".join(tag.split())
+                if tag and tag.casefold() not in seen:
+                    seen.add(tag.casefold())
+                    out.append(tag)
+    return tuple(out)
+
+
+_SITE_SEPARATORS = re.compile(r"\s+[|\-–—:·•]\s+")
+_DOMAINISH = re.compile(r"^[\w-]+(\.[\w-]+)*\.[a-z]{2,}$", re.IGNORECASE)
+
+
+def clean_site_name(value: str | None) -> str | None:
+    """The outlet's name without a domain part: 'The Jerusalem Post | JPost.com' -> 'The Jerusalem Post'."""
+    if not value:
+        return None
+    parts = [p.strip() for p in _SITE_SEPARATORS.split(" ".join(value.split())) if p.strip()]
+    named = [p for p in parts if not _DOMAINISH.match(p)]
+    return (named or parts or [None])[0]
+
+
+def jsonld_name(value: Any) -> str | None:
+    """The name in a JSON-LD value that is a string, a {name: ...} object or a list of them."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict):
+        return jsonld_name(value.get("name"))
+    if isinstance(value, list):
+        return next((n for n in (jsonld_name(v) for v in value) if n), None)
+    return None
+
+
+def jsonld_names(value: Any) -> list[str]:
+    """All names in a JSON-LD person/organization value or list."""
+    values = value if isinstance(value, list) else [value]
+    return [n for n in (jsonld_name(v) for v in values) if n]

@@ -1,0 +1,216 @@
+"""Record types of every table, and the pyarrow schemas derived from them.
+
+This module is the one place where columns are defined. Writers build tables with
+``pa.Table.from_pylist([asdict(r) for r in rows], schema=SCHEMAS[name])`` and tests read the
+same definitions, so a column cannot drift between code, Parquet and SQL.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any, Literal, get_args
+
+import pyarrow as pa
+
+Stage = Literal["discover", "fetch", "archive", "decode", "extract", "load"]
+RejectReason = Literal[
+    # discover: a feed, sitemap or list that gave no URLs
+    "source_unreachable",
+    "source_unparseable",
+    # fetch
+    "invalid_url",
+    "unresolvable_host",
+    "blocked_address",
+    "robots_disallowed",
+    "http_error",
+    "fetch_gave_up",
+    "too_many_redirects",
+    "too_large",
+    "not_html",
+    # decode / extract
+    "empty_body",
+    "undecodable",
+    "not_an_article",
+    "extractor_error",
+]
+Precision = Literal["time", "day", "month", "year"]
+RawKind = Literal["page", "feed", "sitemap", "robots", "redirect"]
+
+STAGES: frozenset[str] = frozenset(get_args(Stage))
+REJECT_REASONS: frozenset[str] = frozenset(get_args(RejectReason))
+PRECISIONS: frozenset[str] = frozenset(get_args(Precision))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleRecord:
+    """One extracted article version; one row of data/processed/articles."""
+
+    article_id: str  # sha1(canonical_url)
+    content_hash: str  # sha1(title + "\n" + text): a new value is a new version
+    url: str  # the URL the page was fetched from (after redirects)
+    canonical_url: str
+    domain: str  # host without "www."
+    site_name: str | None
+    title: str | None
+    description: str | None
+    authors: tuple[str, ...] = ()
+    published_at: datetime | None  # tz-aware UTC
+    published_utc_offset: str | None  # the page's own offset, "+02:00"; None when the page gave none
+    published_precision: Precision | None
+    published_source: str | None  # where the date came from: jsonld, meta, time, url, htmldate
+    modified_at: datetime | None  # tz-aware UTC
+    fetched_at: datetime  # tz-aware UTC
+    language: str | None  # ISO 639-1, "en"
+    section: str | None
+    tags: tuple[str, ...] = ()
+    text: str  # the body only: paragraphs joined by "\n", no title, subtitle or comments
+    word_count: int
+    raw_ref: str  # "<WARC path relative to data/raw>#<record offset>"
+    extractor_version: str
+    run_id: str
+    issues: tuple[str, ...] = ()  # field-level problems, e.g. "published_at:unparsed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawRecord:
+    """One archived WARC record; one row of the raw index (data/raw/index)."""
+
+    url: str  # the URL requested
+    final_url: str  # the URL of this response (== url unless this record is a redirect's target)
+    status: int | None  # HTTP status; None for records that are not HTTP responses (saved files)
+    content_type: str | None
+    sha1: str  # sha1 of the payload bytes as archived
+    length: int  # payload bytes as archived
+    truncated: bool  # the body was cut at the size limit
+    fetched_at: datetime
+    warc_file: str  # relative to data/raw
+    warc_offset: int
+    record_type: str  # response | resource
+    kind: RawKind  # why it was fetched: page, feed, sitemap, robots, or redirect (a hop to a page)
+    source: str  # the feed, sitemap, list, WARC or folder that named this URL
+    run_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuarantineRecord:
+    """One page or source that a stage rejected; one row of data/processed/quarantine."""
+
+    run_id: str
+    stage: Stage
+    reason: RejectReason
+    url: str
+    article_id: str | None
+    detail: str
+    raw_ref: str | None  # None when nothing was received (connection refused, robots.txt)
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRecord:
+    """One pipeline run with its counts per stage; one row of data/processed/runs."""
+
+    run_id: str
+    flow_run_id: str | None
+    started_at: datetime
+    finished_at: datetime
+    status: Literal["completed", "failed"]
+    sources: tuple[str, ...]
+    discovered_count: int  # URLs named by the sources (after de-duplication)
+    fetched_count: int  # HTTP responses received (redirect hops and robots.txt excluded)
+    archived_count: int  # page records written to WARC (fetched or read from files)
+    extracted_count: int  # pages that gave an article
+    new_article_count: int  # article versions not stored before
+    unchanged_article_count: int  # article versions already stored (a re-run)
+    quarantined_count: int
+    dateline_version: str
+    trafilatura_version: str
+    prefect_version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reject:
+    """What a transform returns instead of a record: becomes one quarantine row."""
+
+    stage: Stage
+    reason: RejectReason
+    url: str
+    detail: str
+    article_id: str | None = None
+    raw_ref: str | None = None
+
+    def to_record(self, *, run_id: str, occurred_at: datetime) -> QuarantineRecord:
+        """The quarantine row for this reject."""
+        return QuarantineRecord(
+            run_id=run_id,
+            stage=self.stage,
+            reason=self.reason,
+            url=self.url,
+            article_id=self.article_id,
+            detail=self.detail,
+            raw_ref=self.raw_ref,
+            occurred_at=occurred_at,
+        )
+
+
+_ARROW: dict[Any, pa.DataType] = {
+    str: pa.string(),
+    int: pa.int64(),
+    float: pa.float64(),
+    bool: pa.bool_(),
+    datetime: pa.timestamp("us", tz="UTC"),
+    date: pa.date32(),
+}
+
+
+def _arrow_type(hint: Any) -> tuple[pa.DataType, bool]:
+    """(arrow type, nullable) for one dataclass field's type hint."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):  # X | None
+        return _arrow_type(next(a for a in args if a is not type(None)))[0], True
+    if origin is tuple:  # tuple[X, ...]
+        return pa.list_(_arrow_type(args[0])[0]), False
+    if origin is Literal:
+        return pa.string(), False
+    return _ARROW[hint], False
+
+
+def arrow_schema(cls: type) -> pa.Schema:
+    """The pyarrow schema of a record dataclass: str→string, X | None→nullable, tuple→list."""
+    hints = typing.get_type_hints(cls)
+    return pa.schema([pa.field(f.name, *_arrow_type(hints[f.name])) for f in fields(cls)])
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A processed table: its record type, schema and Hive partition key."""
+
+    name: str
+    record: type
+    schema: pa.Schema
+    partition: str | None  # Hive partition column, derived by partition_value(); None = unpartitioned
+    key: tuple[str, ...]  # columns that identify a row: a re-run adds no row with a stored key
+
+
+ARTICLES = Table("articles", ArticleRecord, arrow_schema(ArticleRecord), "published_month",
+                 ("article_id", "content_hash"))
+QUARANTINE = Table("quarantine", QuarantineRecord, arrow_schema(QuarantineRecord), None,
+                   ("url", "stage", "reason", "detail"))
+RUNS = Table("runs", RunRecord, arrow_schema(RunRecord), None, ("run_id",))
+RAW_INDEX = Table("raw_index", RawRecord, arrow_schema(RawRecord), None, ("warc_file", "warc_offset"))
+
+TABLES: dict[str, Table] = {t.name: t for t in (ARTICLES, QUARANTINE, RUNS, RAW_INDEX)}
+
+
+UNKNOWN_PARTITION = "unknown"
+
+
+def published_month(published_at: datetime | None) -> str:
+    """The articles partition value: "2023-01" (UTC month), or "unknown" without a date."""
+    return UNKNOWN_PARTITION if published_at is None else published_at.strftime("%Y-%m")
+
+
+PARTITION_VALUE = {"published_month": ("published_at", published_month)}
+"""Partition column -> (the column it is derived from, how)."""

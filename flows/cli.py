@@ -119,6 +119,7 @@ def run(obj: Context, feeds: tuple[str, ...], sitemaps: tuple[str, ...], url_fil
         dateline run --sitemap https://example.com/news-sitemap.xml --urls more-urls.txt
         dateline run --warc CC-NEWS-20240101.warc.gz --html-dir saved-pages/
     """
+    _quiet_prefect(obj.verbose)  # before Prefect is imported: it reads its settings once
     from flows.pipeline import pipeline  # imports Prefect: only for commands that need it
 
     sources = obj.sources.merged(Sources(feeds=feeds, sitemaps=sitemaps, urls=url_files, warcs=warcs,
@@ -136,7 +137,6 @@ def run(obj: Context, feeds: tuple[str, ...], sitemaps: tuple[str, ...], url_fil
         validate_settings(settings)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    _quiet_prefect(obj.verbose)
     resolved = {k: [str(Path(p).resolve()) if k in {"urls", "warcs", "html_dirs"} else p for p in v]
                 for k, v in asdict(sources).items()}
     settings = replace(settings, data_dir=settings.data_dir.resolve())

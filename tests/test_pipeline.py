@@ -109,3 +109,21 @@ def test_articles_are_partitioned_by_published_month(two_runs):
     folders = sorted(p.name for p in (settings.processed_dir / "articles").iterdir())
     assert "published_month=2023-01" in folders
     assert not list(settings.processed_dir.glob("_staging/*"))
+
+
+def test_cli_run_prints_summary_on_stderr_and_nothing_on_stdout(http_server, prefect_harness, tmp_path):
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    shutil.copy(SEED, saved / "seed.html")
+    (saved / "empty.html").write_text("")
+    args = ["--data-dir", str(tmp_path / "data"), "run", "--html-dir", str(saved), "--workers", "1"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert "1 articles (1 new, 0 already stored), 1 quarantined" in result.stderr
+    strict = CliRunner().invoke(cli, [*args, "--max-reject-rate", "0.2"], catch_exceptions=False)
+    assert strict.exit_code == 3 and "reject rate 50% is above 20%" in strict.stderr

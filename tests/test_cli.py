@@ -1,0 +1,149 @@
+"""The `dateline` command: exit codes, stdout (data) and stderr (messages) checked apart."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from flows import store
+from flows.cli import cli
+from transforms.schema import ARTICLES
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED = FIXTURES / "seed" / "soldiers-widows.html"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A data dir holding the seed article, loaded the way a run loads it."""
+    from flows.local import extract_paths
+    from transforms.schema import ArticleRecord
+
+    record = next(extract_paths([SEED], 10_000_000))
+    fields = {k: v for k, v in record.items() if k != "source"}
+    fields["authors"], fields["tags"], fields["issues"] = (tuple(fields[k]) for k in ("authors", "tags", "issues"))
+    processed = tmp_path / "data" / "processed"
+    store.stage([ArticleRecord(**fields)], ARTICLES, processed, "r", "b")
+    store.load_staged(processed, "r", ARTICLES)
+    return tmp_path / "data"
+
+
+def invoke(runner: CliRunner, *args: str):
+    return runner.invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_has_help_with_an_example(runner, command):
+    result = invoke(runner, command, "--help")
+    assert result.exit_code == 0
+    assert f"dateline {command}" in result.stdout
+
+
+def test_version(runner):
+    result = invoke(runner, "--version")
+    assert result.exit_code == 0 and result.stdout.startswith("dateline, version ")
+
+
+def test_extract_seed_prints_title_published_at_and_text_start(runner):
+    result = invoke(runner, "extract", str(SEED))
+    assert result.exit_code == 0
+    row = json.loads(result.stdout)
+    assert row["title"] == "Soldiers' widows group calls on Putin to order major mobilization for Ukraine war"
+    assert row["published_at"] == "2023-01-04T09:38:00Z"
+    assert row["text"].startswith("A little known patriotic group")
+    assert row["source"] == str(SEED)
+
+
+def test_extract_reports_failures_as_error_objects(runner, tmp_path):
+    (tmp_path / "empty.html").write_text("")
+    shutil.copy(SEED, tmp_path / "seed.html")
+    result = invoke(runner, "extract", str(tmp_path), "--format", "json")
+    rows = json.loads(result.stdout)
+    assert [("error" in r) for r in rows] == [True, False]
+    assert rows[0]["error"] == {"stage": "decode", "reason": "empty_body", "detail": "0 bytes of content"}
+
+
+def test_extract_reads_warc_records_with_offsets(runner):
+    result = invoke(runner, "extract", str(Path(__file__).parent.parent / "data/sample/sample.warc.gz"))
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 155
+    assert rows[0]["url"] == "https://www.jpost.com/international/article-726552"
+    assert all("#" in r["source"] for r in rows)
+
+
+@pytest.mark.parametrize(("fmt", "check"), [
+    ("csv", lambda out: out.splitlines() == ["domain,n", "jpost.com,1"]),
+    ("jsonl", lambda out: [json.loads(x) for x in out.splitlines()] == [{"domain": "jpost.com", "n": 1}]),
+    ("json", lambda out: json.loads(out) == [{"domain": "jpost.com", "n": 1}]),
+    ("table", lambda out: out.splitlines()[2].split() == ["jpost.com", "1"]),
+])
+def test_sql_formats(runner, data_dir, fmt, check):
+    result = invoke(runner, "--data-dir", str(data_dir), "sql", "--format", fmt,
+                    "select domain, count(*) as n from articles group by all")
+    assert result.exit_code == 0, result.stderr
+    assert check(result.stdout)
+
+
+def test_sql_error_is_one_line_exit_1(runner, data_dir):
+    result = invoke(runner, "--data-dir", str(data_dir), "sql", "select nope from articles")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_sql_write_db_gives_a_file_any_duckdb_client_opens(runner, data_dir, tmp_path):
+    db = tmp_path / "corpus.duckdb"
+    result = invoke(runner, "--data-dir", str(data_dir), "sql", "--write-db", str(db))
+    assert result.exit_code == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select title from articles_current").fetchall()[0][0].startswith("Soldiers'")
+
+
+def test_query_binds_parameters(runner, data_dir):
+    result = invoke(runner, "--data-dir", str(data_dir), "query", "article_lookup", "-p", "text", "widows",
+                    "--format", "jsonl")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["url"] == "https://www.jpost.com/international/article-726552"
+
+
+def test_query_parameter_holding_sql_is_just_a_value(runner, data_dir):
+    result = invoke(runner, "--data-dir", str(data_dir), "query", "article_lookup", "-p", "text",
+                    "x'; drop view articles; --", "--format", "csv")
+    assert result.exit_code == 0 and result.stdout.splitlines() == ["published_at,site,title,url,raw_ref"]
+    assert invoke(runner, "--data-dir", str(data_dir), "sql", "select count(*) from articles").exit_code == 0
+
+
+@pytest.mark.parametrize("args", [
+    ["run"],
+    ["run", "--html-dir", "/no/such/dir"],
+    ["run", "--feed", "https://x.example/rss", "--batch-size", "0"],
+    ["sql"],
+    ["query", "no_such_query"],
+    ["query", "article_lookup"],
+    ["query", "article_lookup", "-p", "text", "x", "-p", "bogus", "1"],
+    ["extract"],
+    ["--config", "/no/such.toml", "sql", "select 1"],
+    ["frobnicate"],
+], ids=lambda a: " ".join(a) or "none")
+def test_bad_command_lines_exit_2_with_a_short_message(runner, args):
+    result = invoke(runner, *args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert "Error:" in result.stderr
+
+
+def test_bad_config_file_is_a_usage_error(runner, tmp_path):
+    bad = tmp_path / "dateline.toml"
+    bad.write_text("feeds = 3\n")
+    result = invoke(runner, "--config", str(bad), "sql", "select 1")
+    assert result.exit_code == 2 and "feeds must be a list of strings" in result.stderr

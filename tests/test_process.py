@@ -1,0 +1,49 @@
+"""Processing archived pages, in the flow's process and in worker processes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from flows.archive import ArchiveError, WarcArchive, read_raw, split_raw_ref
+from flows.process import IN_PROCESS_BELOW, PageRef, process_pages, shutdown_pool
+from transforms.schema import ArticleRecord, Reject
+
+SEED = Path(__file__).parent / "fixtures" / "seed" / "soldiers-widows.html"
+AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def archived(raw: Path, bodies: list[bytes]) -> list[PageRef]:
+    refs = []
+    with WarcArchive(raw, "run", AT) as archive:
+        for i, body in enumerate(bodies):
+            stored = archive.write_resource(url=f"https://x.example/{i}", content_type="text/html", body=body,
+                                            fetched_at=AT, origin="test")
+            refs.append(PageRef(f"https://x.example/{i}", stored.raw_ref, AT, "text/html"))
+    return refs
+
+
+def test_worker_processes_give_the_same_outcomes_in_order(tmp_path):
+    bodies = [SEED.read_bytes() if i % 5 else b"" for i in range(IN_PROCESS_BELOW + 4)]
+    refs = archived(tmp_path, bodies)
+    try:
+        parallel = process_pages(tmp_path, refs, "run", workers=2)
+    finally:
+        shutdown_pool()
+    serial = process_pages(tmp_path, refs, "run", workers=1)
+    assert [type(o) for o in parallel] == [type(o) for o in serial]
+    assert [isinstance(o, Reject) for o in parallel] == [not b for b in bodies]
+    assert [o.raw_ref for o in parallel] == [r.raw_ref for r in refs]
+    assert all(o.title for o in parallel if isinstance(o, ArticleRecord))
+
+
+def test_raw_ref_round_trip_and_bad_refs(tmp_path):
+    (ref,) = archived(tmp_path, [b"<html>hello</html>"])
+    assert read_raw(tmp_path, ref.raw_ref).payload == b"<html>hello</html>"
+    assert split_raw_ref("2026/01/run-0.warc.gz#123") == ("2026/01/run-0.warc.gz", 123)
+    with pytest.raises(ArchiveError):
+        split_raw_ref("no-offset.warc.gz")
+    with pytest.raises(ArchiveError):
+        read_raw(tmp_path, "2026/01/missing.warc.gz#0")

@@ -128,9 +128,9 @@ def run(obj: Context, feeds: tuple[str, ...], sitemaps: tuple[str, ...], url_fil
         raise click.UsageError("no sources: give --feed, --sitemap, --urls, --warc or --html-dir "
                                "(or list them in --config)")
     settings = obj.settings
-    fetch_changes = {k: v for k, v in (("concurrency", concurrency), ("per_host_delay", delay),
+    fetch_changes: dict[str, Any] = {k: v for k, v in (("concurrency", concurrency), ("per_host_delay", delay),
                                        ("allow_private_networks", allow_private_networks)) if v is not None}
-    process_changes = {k: v for k, v in (("batch_size", batch_size), ("workers", workers)) if v is not None}
+    process_changes: dict[str, Any] = {k: v for k, v in (("batch_size", batch_size), ("workers", workers)) if v is not None}
     settings = replace(settings, fetch=replace(settings.fetch, **fetch_changes),
                        process=replace(settings.process, **process_changes))
     try:
@@ -251,6 +251,7 @@ def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None) -> Non
         con.close()
         click.echo(f"wrote {write_db}: views over {obj.settings.data_dir.resolve()}", err=True)
         return
+    assert query is not None
     con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
     try:
         cursor = con.execute(query)

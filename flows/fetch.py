@@ -52,7 +52,7 @@ class Fetched:
 
 def resolve_host(host: str, port: int) -> list[str]:
     """The IP addresses a host name resolves to (raises OSError when it does not resolve)."""
-    return sorted({info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
 
 
 def is_public_address(address: str) -> bool:

@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import trafilatura
 from lxml.html import HtmlElement
+from trafilatura.settings import Document
 from trafilatura.utils import detect_encoding, load_html
 
 from transforms.metadata import (
@@ -76,10 +77,10 @@ def decode_html(payload: bytes, content_type: str | None = None) -> str | None:
     except UnicodeDecodeError:
         pass
     declared: list[str] = []
-    if content_type and (m := _HTTP_CHARSET.search(content_type)):
-        declared.append(m[1])
-    if m := _META_CHARSET.search(payload[:4096]):
-        declared.append(m[1].decode("ascii", "replace"))
+    if content_type and (header := _HTTP_CHARSET.search(content_type)):
+        declared.append(header[1])
+    if meta_tag := _META_CHARSET.search(payload[:4096]):
+        declared.append(meta_tag[1].decode("ascii", "replace"))
     for name in declared:
         try:
             codec = codecs.lookup(name).name
@@ -142,7 +143,7 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ar
     except Exception as exc:  # noqa: BLE001 - any extractor failure is this page's problem, not the run's
         return Reject(stage="extract", reason="extractor_error", url=page.url, article_id=article_id,
                       detail=f"{type(exc).__name__}: {exc}"[:500], raw_ref=page.raw_ref)
-    if doc is None or not (doc.text or "").strip():
+    if not isinstance(doc, Document) or not (doc.text or "").strip():
         return Reject(stage="extract", reason="not_an_article", url=page.url, article_id=article_id,
                       detail="no main text found", raw_ref=page.raw_ref)
 
@@ -150,7 +151,7 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ar
     title = _title(meta, doc.title)
     description = _first_text(meta.jsonld_value("description"), meta.first_meta("og:description"),
                               meta.first_meta("description"), doc.description)
-    body = strip_leading_repeats(doc.text, [title, meta.h1, doc.title])
+    body = strip_leading_repeats(doc.text or "", [title, meta.h1, doc.title])
     if description and _starts_with_line(body, description) and _shown_as_subtitle(tree, meta, description):
         # a description is dropped only where the page shows it as a subtitle: often it is the lede
         body = strip_leading_repeats(body, [description])

@@ -83,7 +83,8 @@ def main() -> None:
             from flows.pipeline import pipeline
 
             for label in ("first flow (temporary API starts)", "second flow"):
-                settings = Settings(data_dir=Path(tmp) / label.split()[0], process=ProcessSettings(workers=args.workers))
+                settings = Settings(data_dir=Path(tmp) / label.split()[0],
+                                    process=ProcessSettings(workers=args.workers))
                 start = time.perf_counter()
                 pipeline(sources={"warcs": [str(SAMPLE)]}, settings=settings.to_dict())
                 flow[label] = time.perf_counter() - start

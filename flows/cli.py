@@ -130,7 +130,8 @@ def run(obj: Context, feeds: tuple[str, ...], sitemaps: tuple[str, ...], url_fil
     settings = obj.settings
     fetch_changes: dict[str, Any] = {k: v for k, v in (("concurrency", concurrency), ("per_host_delay", delay),
                                        ("allow_private_networks", allow_private_networks)) if v is not None}
-    process_changes: dict[str, Any] = {k: v for k, v in (("batch_size", batch_size), ("workers", workers)) if v is not None}
+    process_changes: dict[str, Any] = {k: v for k, v in (("batch_size", batch_size), ("workers", workers))
+                                       if v is not None}
     settings = replace(settings, fetch=replace(settings.fetch, **fetch_changes),
                        process=replace(settings.process, **process_changes))
     try:

@@ -18,7 +18,8 @@ SEED = Path(__file__).parent / "fixtures" / "seed" / "soldiers-widows.html"
 
 def sources_for(server_url: str, tmp_path: Path) -> dict[str, list[str]]:
     urls = tmp_path / "urls.txt"
-    urls.write_text(f"# extra pages\n{server_url}/not-an-article.html\n{server_url}/articles/cbc.html\n")
+    urls.write_text(f"# extra pages\n{server_url}/not-an-article.html\n{server_url}/articles/cbc.html\n"
+                    f"{server_url}/hang\n")
     saved = tmp_path / "saved"
     saved.mkdir()
     shutil.copy(SEED, saved / "seed.html")
@@ -38,7 +39,7 @@ def two_runs(http_server, prefect_harness, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pipeline")
     settings = Settings(data_dir=tmp / "data",
                         fetch=FetchSettings(allow_private_networks=True, per_host_delay=0.0, backoff=0.01,
-                                            retries=2, read_timeout=2.0),
+                                            retries=1, read_timeout=0.5),
                         process=ProcessSettings(workers=1, batch_size=2))
     sources = sources_for(http_server.url, tmp)
     first = pipeline(sources=sources, settings=settings.to_dict())
@@ -62,7 +63,7 @@ def test_run_quarantines_bad_pages_with_reasons(two_runs):
     assert ("http_error", "/404") in reasons
     assert ("robots_disallowed", "/secret.html") in reasons
     assert ("not_an_article", "/not-an-article.html") in reasons
-
+    assert ("fetch_gave_up", "/hang") in reasons  # the slow page: timed out twice
 
 def test_flaky_page_is_archived_twice_and_extracted_once(two_runs):
     settings, *_ = two_runs
@@ -95,8 +96,8 @@ def test_runs_table_records_counts_per_stage(two_runs):
     assert [r[0] for r in rows] == [first["run_id"], second["run_id"]]
     run_id, status, discovered, archived, extracted, quarantined = rows[0]
     # 7 archived: 6 articles and a home page
-    assert (status, extracted, archived, quarantined) == ("completed", 6, 7, 3)
-    assert discovered == 8 + 1  # 8 distinct URLs from feed, sitemaps and list; 1 saved page
+    assert (status, extracted, archived, quarantined) == ("completed", 6, 7, 4)
+    assert discovered == 9 + 1  # 9 distinct URLs from feed, sitemaps and list; 1 saved page
 
 
 def test_saved_pages_are_not_archived_twice(two_runs):

@@ -108,7 +108,7 @@ def dateline(html: bytes, url: str) -> Extraction:
     result = extract_article(html, page, run_id="bench")
     if isinstance(result, Reject):
         return Extraction("", f"{result.stage}/{result.reason}: {result.detail}")
-    return Extraction(result.text or "")
+    return Extraction(result.article.text or "")
 
 
 def trafilatura_bare(html: bytes, url: str) -> Extraction:

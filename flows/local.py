@@ -11,7 +11,7 @@ from typing import Any
 from flows.acquire import iter_html_files, read_html_file
 from flows.archive import iter_warc_pages
 from transforms.extract import PageInput, declared_url, extract_article
-from transforms.schema import ArticleRecord, Reject
+from transforms.schema import ExtractedPage, Reject
 
 RUN_ID = "extract"
 
@@ -20,15 +20,17 @@ def _is_warc(path: Path) -> bool:
     return path.name.lower().endswith((".warc", ".warc.gz"))
 
 
-def _outcome(result: ArticleRecord | Reject, source: str) -> dict[str, Any]:
-    if isinstance(result, ArticleRecord):
-        return {"source": source, **asdict(result)}
+def _outcome(result: ExtractedPage | Reject, source: str) -> dict[str, Any]:
+    if isinstance(result, ExtractedPage):
+        images = [{k: v for k, v in asdict(i).items() if k not in ("article_id", "content_hash", "run_id")}
+                  for i in result.images]
+        return {"source": source, **asdict(result.article), "images": images}
     return {"source": source, "url": result.url,
             "error": {"stage": result.stage, "reason": result.reason, "detail": result.detail}}
 
 
 def extract_paths(paths: list[Path], max_bytes: int, url: str | None = None) -> Iterator[dict[str, Any]]:
-    """One dict per page under ``paths``: the article's columns plus ``source``, or ``error``."""
+    """One dict per page under ``paths``: the article's columns plus ``source`` and ``images``, or ``error``."""
     for path in paths:
         if path.is_dir():
             for file in iter_html_files(path):

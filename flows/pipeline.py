@@ -26,7 +26,16 @@ from flows.archive import WarcArchive
 from flows.config import Settings, Sources
 from flows.process import PageRef, batched, process_pages, worker_count
 from transforms.extract import DATELINE_VERSION
-from transforms.schema import ARTICLES, QUARANTINE, RUNS, ArticleRecord, QuarantineRecord, Reject, RunRecord
+from transforms.schema import (
+    ARTICLES,
+    IMAGES,
+    QUARANTINE,
+    RUNS,
+    ExtractedPage,
+    QuarantineRecord,
+    Reject,
+    RunRecord,
+)
 
 
 def new_run_id(now: datetime) -> str:
@@ -77,18 +86,19 @@ def archive_files_task(sources: Sources, settings: Settings, run_id: str, starte
 def process_task(batch_id: str, refs: list[PageRef], settings: Settings, run_id: str) -> BatchResult:
     """Extract one batch of archived pages and stage its articles and rejects."""
     outcomes = process_pages(settings.raw_dir, refs, run_id, worker_count(settings.process.workers))
-    articles = [o for o in outcomes if isinstance(o, ArticleRecord)]
+    pages = [o for o in outcomes if isinstance(o, ExtractedPage)]
     rejects = [o for o in outcomes if isinstance(o, Reject)]
-    store.stage(articles, ARTICLES, settings.processed_dir, run_id, batch_id)
+    store.stage([p.article for p in pages], ARTICLES, settings.processed_dir, run_id, batch_id)
+    store.stage([i for p in pages for i in p.images], IMAGES, settings.processed_dir, run_id, batch_id)
     store.stage(_quarantine_rows(rejects, run_id), QUARANTINE, settings.processed_dir, run_id, batch_id)
-    get_run_logger().info("process %s: %d articles, %d quarantined", batch_id, len(articles), len(rejects))
-    return BatchResult(batch_id, len(articles), len(rejects))
+    get_run_logger().info("process %s: %d articles, %d quarantined", batch_id, len(pages), len(rejects))
+    return BatchResult(batch_id, len(pages), len(rejects))
 
 
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(settings: Settings, run_id: str) -> dict[str, tuple[int, int]]:
     """Move the run's staged rows into the tables, dropping rows already stored."""
-    loaded = {t.name: store.load_staged(settings.processed_dir, run_id, t) for t in (ARTICLES, QUARANTINE)}
+    loaded = {t.name: store.load_staged(settings.processed_dir, run_id, t) for t in (ARTICLES, IMAGES, QUARANTINE)}
     store.drop_staging(settings.processed_dir, run_id)
     get_run_logger().info("load: %s", ", ".join(f"{k} +{new} ({old} already stored)"
                                                for k, (new, old) in loaded.items()))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from flows.archive import read_raw
 from transforms.extract import PageInput, extract_article
-from transforms.schema import ArticleRecord, Reject
+from transforms.schema import ExtractedPage, Reject
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class PageRef:
     content_type: str | None
 
 
-Outcome = ArticleRecord | Reject
+Outcome = ExtractedPage | Reject
 
 
 def process_page(raw_root: Path, ref: PageRef, run_id: str) -> Outcome:

@@ -15,6 +15,10 @@ select *
 from articles
 qualify row_number() over (partition by article_id order by fetched_at desc, content_hash) = 1;
 
+-- images of every article version (join on article_id and content_hash)
+create or replace view images as
+select * from read_parquet('${processed}/images/*.parquet', union_by_name = true);
+
 create or replace view quarantine as
 select * from read_parquet('${processed}/quarantine/*.parquet', union_by_name = true);
 

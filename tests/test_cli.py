@@ -26,14 +26,15 @@ def runner() -> CliRunner:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     """A data dir holding the seed article, loaded the way a run loads it."""
-    from flows.local import extract_paths
-    from transforms.schema import ArticleRecord
+    from datetime import UTC, datetime
 
-    record = next(extract_paths([SEED], 10_000_000))
-    fields = {k: v for k, v in record.items() if k != "source"}
-    fields["authors"], fields["tags"], fields["issues"] = (tuple(fields[k]) for k in ("authors", "tags", "issues"))
+    from transforms.extract import PageInput, extract_article
+
+    page = extract_article(SEED.read_bytes(), PageInput(url="https://www.jpost.com/international/article-726552",
+                                                        content_type=None, fetched_at=datetime.now(UTC),
+                                                        raw_ref="seed.warc.gz#0"), run_id="r")
     processed = tmp_path / "data" / "processed"
-    store.stage([ArticleRecord(**fields)], ARTICLES, processed, "r", "b")
+    store.stage([page.article], ARTICLES, processed, "r", "b")
     store.load_staged(processed, "r", ARTICLES)
     return tmp_path / "data"
 

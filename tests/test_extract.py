@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from transforms.extract import PageInput, count_words, decode_html, extract_article, strip_leading_repeats
-from transforms.schema import ArticleRecord, Reject
+from transforms.schema import ArticleRecord, ExtractedPage, Reject
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED = FIXTURES / "seed" / "soldiers-widows.html"
@@ -22,10 +22,15 @@ def page(url: str = "https://www.jpost.com/international/article-726552", conten
 
 
 @pytest.fixture(scope="module")
-def seed() -> ArticleRecord:
-    record = extract_article(SEED.read_bytes(), page(), run_id="r1")
-    assert isinstance(record, ArticleRecord), record
-    return record
+def seed_page() -> ExtractedPage:
+    result = extract_article(SEED.read_bytes(), page(), run_id="r1")
+    assert isinstance(result, ExtractedPage), result
+    return result
+
+
+@pytest.fixture(scope="module")
+def seed(seed_page) -> ArticleRecord:
+    return seed_page.article
 
 
 def norm(text: str) -> str:
@@ -78,8 +83,8 @@ def test_seed_ids_and_provenance(seed):
 def test_same_page_gives_same_content_hash():
     a = extract_article(SEED.read_bytes(), page(), run_id="a")
     b = extract_article(SEED.read_bytes(), page(), run_id="b")
-    assert isinstance(a, ArticleRecord) and isinstance(b, ArticleRecord)
-    assert a.content_hash == b.content_hash
+    assert isinstance(a, ExtractedPage) and isinstance(b, ExtractedPage)
+    assert a.article.content_hash == b.article.content_hash
 
 
 def test_empty_page_is_rejected_at_decode():
@@ -98,8 +103,8 @@ def test_page_without_canonical_uses_its_own_url():
     html = SEED.read_text().replace('<link rel="canonical"', '<link rel="x"').replace('og:url', 'og:x')
     html = html.replace('"mainEntityOfPage"', '"x"')
     outcome = extract_article(html.encode(), page("https://mirror.example/a?utm_medium=x"), run_id="r")
-    assert isinstance(outcome, ArticleRecord)
-    assert outcome.canonical_url == "https://mirror.example/a" and outcome.domain == "mirror.example"
+    assert isinstance(outcome, ExtractedPage)
+    assert outcome.article.canonical_url == "https://mirror.example/a" and outcome.article.domain == "mirror.example"
 
 
 def test_http_charset_decides_decoding():

@@ -9,7 +9,7 @@ import pytest
 
 from flows.archive import ArchiveError, WarcArchive, read_raw, split_raw_ref
 from flows.process import IN_PROCESS_BELOW, PageRef, process_pages, shutdown_pool
-from transforms.schema import ArticleRecord, Reject
+from transforms.schema import ExtractedPage, Reject
 
 SEED = Path(__file__).parent / "fixtures" / "seed" / "soldiers-widows.html"
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -35,8 +35,8 @@ def test_worker_processes_give_the_same_outcomes_in_order(tmp_path):
     serial = process_pages(tmp_path, refs, "run", workers=1)
     assert [type(o) for o in parallel] == [type(o) for o in serial]
     assert [isinstance(o, Reject) for o in parallel] == [not b for b in bodies]
-    assert [o.raw_ref for o in parallel] == [r.raw_ref for r in refs]
-    assert all(o.title for o in parallel if isinstance(o, ArticleRecord))
+    assert [o.raw_ref if isinstance(o, Reject) else o.article.raw_ref for o in parallel] == [r.raw_ref for r in refs]
+    assert all(o.article.title for o in parallel if isinstance(o, ExtractedPage))
 
 
 def test_raw_ref_round_trip_and_bad_refs(tmp_path):

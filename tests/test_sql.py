@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from flows import store
-from flows.local import extract_paths
-from transforms.schema import ARTICLES, QUARANTINE, RUNS, ArticleRecord, QuarantineRecord, RunRecord
+from transforms.extract import PageInput, extract_article
+from transforms.schema import ARTICLES, IMAGES, QUARANTINE, RUNS, ExtractedPage, QuarantineRecord, RunRecord
 
 SQL = Path(__file__).parent.parent / "sql"
 QUERIES = store.saved_queries()
@@ -21,15 +21,18 @@ AT = datetime(2026, 1, 1, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
     processed = tmp_path_factory.mktemp("sql") / "processed"
-    rows = []
-    for record in extract_paths([Path(__file__).parent / "fixtures" / "http" / "articles"], 10_000_000):
-        fields = {k: (tuple(v) if isinstance(v, list) else v) for k, v in record.items() if k != "source"}
-        rows.append(ArticleRecord(**fields))
-    store.stage(rows, ARTICLES, processed, "r", "b")
+    pages = []
+    for path in sorted((Path(__file__).parent / "fixtures" / "http" / "articles").glob("*.html")):
+        page = extract_article(path.read_bytes(), PageInput(url=f"https://x.example/{path.stem}", content_type=None,
+                                                            fetched_at=AT, raw_ref=f"{path.name}#0"), run_id="r")
+        assert isinstance(page, ExtractedPage)
+        pages.append(page)
+    store.stage([p.article for p in pages], ARTICLES, processed, "r", "b")
+    store.stage([i for p in pages for i in p.images], IMAGES, processed, "r", "b")
     store.stage([QuarantineRecord(run_id="r", stage="fetch", reason="http_error", url="https://x.example/gone",
                                   article_id=None, detail="HTTP 404", raw_ref=None, occurred_at=AT)],
                 QUARANTINE, processed, "r", "b")
-    for table in (ARTICLES, QUARANTINE):
+    for table in (ARTICLES, IMAGES, QUARANTINE):
         store.load_staged(processed, "r", table)
     run = RunRecord(run_id="r", flow_run_id=None, started_at=AT, finished_at=AT, status="completed", sources=(),
                     discovered_count=4, fetched_count=4, archived_count=4, extracted_count=3, new_article_count=3,
@@ -60,4 +63,4 @@ def test_sql_file_runs_and_returns_its_declared_columns(con, name):
 
 def test_views_sql_creates_every_table_view(con):
     views = {r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
-    assert {"articles", "articles_current", "quarantine", "runs", "raw_index"} <= views
+    assert {"articles", "articles_current", "images", "quarantine", "runs", "raw_index"} <= views

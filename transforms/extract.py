@@ -19,7 +19,9 @@ from trafilatura.utils import detect_encoding, load_html
 
 from transforms.metadata import (
     PageMetadata,
+    choose_title,
     clean_site_name,
+    date_in_url,
     find_modified,
     find_published,
     jsonld_name,
@@ -30,7 +32,11 @@ from transforms.metadata import (
     split_tags,
     subtitle_texts,
 )
-from transforms.schema import ArticleRecord, Reject
+from transforms.bylines import find_dateline, parse_byline
+from transforms.credits import caption_place_date, parse_credit, split_caption_credit
+from transforms.images import FoundImage, find_images
+from transforms.language import detect_language
+from transforms.schema import ArticleRecord, ExtractedPage, ImageRecord, Reject
 from transforms.urls import article_id_of, canonicalize_url, domain_of, sha1_hex
 
 
@@ -44,7 +50,8 @@ def _dateline_version() -> str:
 DATELINE_VERSION = _dateline_version()
 EXTRACTOR_VERSION = f"dateline/{DATELINE_VERSION} trafilatura/{trafilatura.__version__}"
 
-MIN_TEXT_CHARS = 200  # shorter bodies are teasers, list pages or error pages, not articles
+MIN_TEXT_CHARS = 200
+_PRUNE_ATTR = "data-dateline-prune"  # shorter bodies are teasers, list pages or error pages, not articles
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -112,7 +119,7 @@ def count_words(text: str) -> int:
     return count
 
 
-def extract_article(payload: bytes, page: PageInput, *, run_id: str) -> ArticleRecord | Reject:
+def extract_article(payload: bytes, page: PageInput, *, run_id: str) -> ExtractedPage | Reject:
     """Decode, parse and extract one page. Rejects empty, undecodable and article-less pages."""
     if not payload.strip():
         return Reject(stage="decode", reason="empty_body", url=page.url, detail="0 bytes of content",
@@ -132,13 +139,17 @@ def extract_article(payload: bytes, page: PageInput, *, run_id: str) -> ArticleR
                       detail="document nested too deeply", raw_ref=page.raw_ref)
 
 
-def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> ArticleRecord | Reject:
+def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> ExtractedPage | Reject:
     meta = read_page_metadata(tree)
     canonical = _canonical_url(meta, page.url)
     article_id = article_id_of(canonical)
+    found_images, caption_els = find_images(tree, page.url, meta)
+    for el in caption_els:  # trafilatura prunes them from its copy: captions and credits stay out of the body
+        el.set(_PRUNE_ATTR, "1")
     try:
         doc = trafilatura.bare_extraction(
             tree, url=page.url, include_comments=False, with_metadata=True, include_tables=True,
+            prune_xpath=f"//*[@{_PRUNE_ATTR}]" if caption_els else None,
         )
     except Exception as exc:  # noqa: BLE001 - any extractor failure is this page's problem, not the run's
         return Reject(stage="extract", reason="extractor_error", url=page.url, article_id=article_id,
@@ -148,13 +159,19 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ar
                       detail="no main text found", raw_ref=page.raw_ref)
 
     issues: list[str] = []
-    title = _title(meta, doc.title)
+    site_name = clean_site_name(_first_text(meta.first_meta("og:site_name"), meta.first_meta("application-name"),
+                                            jsonld_name(meta.jsonld_value("publisher")), doc.sitename))
+    site_names = [n for n in (site_name, meta.first_meta("og:site_name"), doc.sitename,
+                              jsonld_name(meta.jsonld_value("publisher")), domain_of(canonical)) if n]
+    title = choose_title(meta.h1, [_first_text(meta.jsonld_value("headline")), meta.first_meta("og:title"),
+                                   meta.first_meta("twitter:title"), doc.title], site_names)
     description = _first_text(meta.jsonld_value("description"), meta.first_meta("og:description"),
                               meta.first_meta("description"), doc.description)
-    body = strip_leading_repeats(doc.text or "", [title, meta.h1, doc.title])
+    body = strip_leading_repeats(doc.text or "", [title, meta.h1, doc.title, meta.first_meta("og:title")])
     if description and _starts_with_line(body, description) and _shown_as_subtitle(tree, meta, description):
         # a description is dropped only where the page shows it as a subtitle: often it is the lede
         body = strip_leading_repeats(body, [description])
+    body = remove_leaked_captions(body, found_images)
     if len(body) < MIN_TEXT_CHARS:
         return Reject(stage="extract", reason="not_an_article", url=page.url, article_id=article_id,
                       detail=f"main text too short ({len(body)} characters)", raw_ref=page.raw_ref)
@@ -162,6 +179,8 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ar
     published = find_published(meta)
     source: str | None = published[1] if published else None
     date = published[0] if published else None
+    if date is None and (from_url := date_in_url(canonical) or date_in_url(page.url)):
+        date, source = from_url, "url"
     if date is None and doc.date:
         date = parse_date(doc.date)  # htmldate: day precision
         source = "htmldate" if date else None
@@ -175,16 +194,17 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ar
         _first_text(meta.jsonld_value("inLanguage"), meta.first_meta("og:locale", "content-language",
                                                                      "language", "dc.language")))
     if language is None:
-        issues.append("language:missing")
+        language = detect_language(body)
+        issues.append("language:detected")
     section = _first_text(meta.jsonld_value("articleSection"), meta.first_meta("article:section"),
                           *(doc.categories or [])[:1])
     tags = split_tags([*meta.meta.get("article:tag", []), meta.jsonld_value("keywords") or [],
                        *meta.meta.get("keywords", []), *meta.meta.get("news_keywords", [])])
-    authors = _authors(meta, doc.author)
-    site_name = clean_site_name(_first_text(meta.first_meta("og:site_name"),
-                                            jsonld_name(meta.jsonld_value("publisher")), doc.sitename))
+    byline = parse_byline(_author_values(meta, doc.author), site_name=site_name)
+    dateline_place, dateline_agency = find_dateline(body)
+    agencies = tuple(dict.fromkeys([*byline.agencies, *([dateline_agency] if dateline_agency else [])]))
 
-    return ArticleRecord(
+    article = ArticleRecord(
         article_id=article_id,
         content_hash=sha1_hex(f"{title or ''}\n{body}"),
         url=page.url,
@@ -193,7 +213,10 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ar
         site_name=site_name,
         title=title,
         description=description,
-        authors=authors,
+        authors=byline.persons,
+        agencies=agencies,
+        is_wire=bool(agencies),
+        dateline_place=dateline_place,
         published_at=date.at if date else None,
         published_utc_offset=date.utc_offset if date else None,
         published_precision=date.precision if date else None,
@@ -210,6 +233,87 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ar
         run_id=run_id,
         issues=tuple(issues),
     )
+    year = date.at.year if date else None
+    return ExtractedPage(article, tuple(image_records(found_images, article, reference_year=year)))
+
+
+def image_records(found: list[FoundImage], article: ArticleRecord, *,
+                  reference_year: int | None) -> list[ImageRecord]:
+    """ImageRecords for the images found: captions split from credits, credits parsed, wire endings read."""
+    records: list[ImageRecord] = []
+    for position, image in enumerate(found):
+        caption, credit = image.caption, image.credit
+        if caption and not credit:
+            caption, credit = split_caption_credit(caption)
+        elif caption and credit:
+            caption, _inline = split_caption_credit(caption)  # the markup's credit wins; drop a repeated one
+        caption = caption or None
+        parsed = parse_credit(credit) if credit else None
+        place, on = caption_place_date(caption, reference_year=reference_year) if caption else (None, None)
+        records.append(ImageRecord(
+            article_id=article.article_id, content_hash=article.content_hash, position=position,
+            is_cover=image.is_cover, src=image.src, alt=image.alt, caption=caption, credit_raw=credit,
+            photographers=parsed.photographers if parsed else (), agencies=parsed.agencies if parsed else (),
+            is_file_photo=parsed.is_file_photo if parsed else False,
+            is_handout=parsed.is_handout if parsed else False, is_pool=parsed.is_pool if parsed else False,
+            caption_place=place, caption_date=on, run_id=article.run_id,
+        ))
+    return records
+
+
+def remove_leaked_captions(body: str, images: list[FoundImage]) -> str:
+    """The body without lines that are an image's caption or credit (or a caption followed by its credit)."""
+    known: set[str] = set()
+    for image in images:
+        for value in (image.caption, image.credit, image.alt):
+            if value and len(value) >= 12:
+                known.add(_norm(value))
+                known.add(_norm(split_caption_credit(value)[0]))
+    known.discard("")
+    kept = []
+    for line in body.split("\n"):
+        norm = _norm(line)
+        if not norm:
+            continue
+        if norm in known or _is_credit_line(line):
+            continue
+        if any(len(k) >= 30 and norm.startswith(k) and _is_credit_line(line[len(k):] or "x") for k in known):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+_CREDIT_LINE = re.compile(
+    r"^\W*(?:(?:photo|foto|bild|image|picture|credit|quelle|source)s?\s*(?:credit)?\s*[:©]|©|\(c\)\s)", re.I)
+
+
+def _is_credit_line(line: str) -> bool:
+    """True for a short line that is only a photo credit ('(photo credit: REUTERS/STRINGER)', 'Foto: dpa')."""
+    text = line.strip()
+    if not text or len(text) > 160:
+        return False
+    if _CREDIT_LINE.match(text):
+        return True
+    caption, credit = split_caption_credit(text)
+    return bool(credit) and not caption.strip(" .,;:()[]|-–—")
+
+
+def _author_values(meta: PageMetadata, fallback: str | None) -> list[str]:
+    """Author strings by source preference: JSON-LD persons, meta author, trafilatura's byline."""
+    values: list[str] = []
+    author = meta.jsonld_value("author")
+    items = author if isinstance(author, list) else [author] if author else []
+    for item in items:
+        name = jsonld_name(item)
+        if name:
+            values.append(name)
+    if not values:
+        values = [v for v in meta.meta.get("author", []) + meta.meta.get("article:author", [])
+                  + meta.meta.get("dc.creator", []) + meta.meta.get("sailthru.author", [])
+                  if v.strip() and not v.strip().startswith("http")]
+    if not values and fallback:
+        values = [fallback]
+    return values
 
 
 def _self_urls(meta: PageMetadata) -> list[object]:
@@ -235,20 +339,6 @@ def _first_text(*values: object) -> str | None:
         if isinstance(value, str) and value.strip():
             return " ".join(value.split())
     return None
-
-
-def _title(meta: PageMetadata, fallback: str | None) -> str | None:
-    return _first_text(meta.jsonld_value("headline"), meta.first_meta("og:title"), meta.h1, fallback)
-
-
-def _authors(meta: PageMetadata, fallback: str | None) -> tuple[str, ...]:
-    names = jsonld_names(meta.jsonld_value("author"))
-    if not names and fallback:
-        names = [n for n in re.split(r";\s*", fallback) if n.strip()]
-    seen: dict[str, str] = {}
-    for name in names:
-        seen.setdefault(name.casefold(), " ".join(name.split()))
-    return tuple(seen.values())
 
 
 def _starts_with_line(body: str, line: str) -> bool:

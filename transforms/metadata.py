@@ -284,3 +284,77 @@ def jsonld_names(value: Any) -> list[str]:
     """All names in a JSON-LD person/organization value or list."""
     values = value if isinstance(value, list) else [value]
     return [n for n in (jsonld_name(v) for v in values) if n]
+
+
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»«/]\s+|\s*\|\s*|\s+::\s+")
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.casefold()))
+
+
+def _is_site_part(part: str, site_names: list[str]) -> bool:
+    """True if a title segment names the site ('CBC News', 'JPost.com', 'DER SPIEGEL')."""
+    p = part.casefold().strip()
+    if _DOMAINISH.match(part.strip()):
+        return True
+    for site in site_names:
+        s = site.casefold().strip()
+        if not s:
+            continue
+        if p == s or (p in s and len(p) >= 3) or (s in p and len(p) <= len(s) + 12):
+            return True
+        site_tokens, part_tokens = _tokens(s), _tokens(p)
+        if part_tokens and site_tokens and len(part_tokens & site_tokens) / len(part_tokens) >= 0.8:
+            return True
+    return False
+
+
+def strip_site_name(title: str, site_names: list[str]) -> str:
+    """The title without site-name segments at either end: 'Headline | CBC News' -> 'Headline'."""
+    text = " ".join(title.split())
+    parts = _TITLE_SEPARATORS.split(text)
+    if len(parts) < 2:
+        return text
+    seps = _TITLE_SEPARATORS.findall(text)
+    while len(parts) > 1 and _is_site_part(parts[-1], site_names):
+        parts.pop()
+        seps.pop()
+    while len(parts) > 1 and _is_site_part(parts[0], site_names):
+        parts.pop(0)
+        seps.pop(0)
+    out = parts[0]
+    for sep, part in zip(seps, parts[1:], strict=False):
+        out += sep + part
+    return out.strip()
+
+
+def _similar(a: str, b: str) -> bool:
+    ta, tb = _tokens(a), _tokens(b)
+    if not ta or not tb:
+        return False
+    return len(ta & tb) / min(len(ta), len(tb)) >= 0.6
+
+
+def choose_title(h1: str | None, meta_titles: list[str | None], site_names: list[str]) -> str | None:
+    """The headline: the on-page <h1> when it agrees with the metadata titles, else the cleaned
+    metadata title (JSON-LD headline, og:title, <title>) without site-name suffixes."""
+    cleaned = [strip_site_name(t, site_names) for t in meta_titles if t and t.strip()]
+    cleaned = [t for t in cleaned if t and not _is_site_part(t, site_names)]
+    heading = " ".join(h1.split()) if h1 else None
+    if heading and (_is_site_part(heading, site_names) or len(heading) < 8):
+        heading = None
+    if heading and (not cleaned or any(_similar(heading, t) for t in cleaned)):
+        return heading
+    return cleaned[0] if cleaned else heading
+
+
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[-_.]|$)")
+
+
+def date_in_url(url: str) -> ParsedDate | None:
+    """A publication day written in the URL path: '.../2024/09/03/story' -> 2024-09-03, precision 'day'."""
+    m = _URL_DATE.search(url.split("?", 1)[0])
+    if m is None:
+        return None
+    return parse_date(f"{m[1]}-{m[2]}-{m[3]}")

@@ -56,11 +56,14 @@ class ArticleRecord:
     site_name: str | None
     title: str | None
     description: str | None
-    authors: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()  # persons only, properly cased
+    agencies: tuple[str, ...] = ()  # news agencies named by the byline or the dateline ("Reuters", "AP")
+    is_wire: bool = False  # the text is an agency's (an agency in the byline or dateline)
+    dateline_place: str | None = None  # "MEXICO CITY" from "MEXICO CITY (AP) —"
     published_at: datetime | None  # tz-aware UTC
     published_utc_offset: str | None  # the page's own offset, "+02:00"; None when the page gave none
     published_precision: Precision | None
-    published_source: str | None  # where the date came from: jsonld, meta, time, url, htmldate
+    published_source: str | None  # where the date came from: jsonld, meta, time, url, text, htmldate
     modified_at: datetime | None  # tz-aware UTC
     fetched_at: datetime  # tz-aware UTC
     language: str | None  # ISO 639-1, "en"
@@ -72,6 +75,36 @@ class ArticleRecord:
     extractor_version: str
     run_id: str
     issues: tuple[str, ...] = ()  # field-level problems, e.g. "published_at:unparsed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageRecord:
+    """One image of an article version; one row of data/processed/images."""
+
+    article_id: str
+    content_hash: str  # of the article version the image belongs to
+    position: int  # 0-based: the cover first, then page order
+    is_cover: bool
+    src: str  # absolute URL
+    alt: str | None
+    caption: str | None  # without its credit
+    credit_raw: str | None  # the credit as the page gives it
+    photographers: tuple[str, ...] = ()
+    agencies: tuple[str, ...] = ()  # canonical names: "Reuters", "AP", "Getty Images"
+    is_file_photo: bool = False
+    is_handout: bool = False
+    is_pool: bool = False
+    caption_place: str | None = None  # "Minsk, Belarus" from a wire caption's ending
+    caption_date: date | None = None  # date(2022, 12, 19) from "... December 19, 2022."
+    run_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedPage:
+    """What extraction gives for one page: the article and its images."""
+
+    article: ArticleRecord
+    images: tuple[ImageRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -198,10 +231,11 @@ ARTICLES = Table("articles", ArticleRecord, arrow_schema(ArticleRecord), "publis
                  ("article_id", "content_hash"))
 QUARANTINE = Table("quarantine", QuarantineRecord, arrow_schema(QuarantineRecord), None,
                    ("url", "stage", "reason", "detail"))
+IMAGES = Table("images", ImageRecord, arrow_schema(ImageRecord), None, ("article_id", "content_hash", "position"))
 RUNS = Table("runs", RunRecord, arrow_schema(RunRecord), None, ("run_id",))
 RAW_INDEX = Table("raw_index", RawRecord, arrow_schema(RawRecord), None, ("warc_file", "warc_offset"))
 
-TABLES: dict[str, Table] = {t.name: t for t in (ARTICLES, QUARANTINE, RUNS, RAW_INDEX)}
+TABLES: dict[str, Table] = {t.name: t for t in (ARTICLES, IMAGES, QUARANTINE, RUNS, RAW_INDEX)}
 
 
 UNKNOWN_PARTITION = "unknown"

@@ -1,0 +1,672 @@
+"""Per-field extraction quality on the Fundus pages and the seed page: Dateline vs plain trafilatura, in one run.
+
+Both extractors run on every page in the same process; each field is scored against the truth of the
+Fundus parsers (tests/fixtures/fundus) and of the seed page (tests/fixtures/seed). Each metric is a
+share with its n (the pages or strings it is counted over):
+
+- title exact: whitespace collapsed, soft hyphens and zero-width characters removed, then equal.
+- published day: the predicted day matches the truth's day, read tolerantly (UTC day vs UTC day, the
+  page's local day vs the truth's local day, or the prediction moved into the truth's offset). A
+  day-precision prediction (midnight UTC) is compared as a plain date. A truth with day and month
+  swapped also counts (a known flaw of the Fundus truth).
+- published instant: only truths with a time other than 00:00:00; within 60 s of the truth. A
+  day-precision prediction is wrong. A truth without offset is a wall time: the prediction's local
+  or UTC wall time may match it.
+- authors exact: names casefolded and whitespace-collapsed, compared as sets (an empty truth wants
+  an empty prediction). "authors+agencies" adds Dateline's agencies to its authors and compares
+  agency names by Dateline's canonical form on both sides (informational: the Fundus truth lists
+  agencies and site names as authors, Dateline's authors are persons only).
+- caption recall / precision: captions casefolded, whitespace collapsed, surrounding punctuation
+  stripped; two match when difflib's ratio is >= 0.9 or one contains the other and the shorter has
+  >= 0.9 of the longer's length. Recall is over truth captions, precision over predicted captions,
+  both on pages with image truth.
+- credit recall: each truth credit string (an element of an image's authors) is recalled when its
+  normalized form (casefolded, "©" and leading labels like "Foto:" removed, brackets stripped) is a
+  substring of the page's predicted credit_raw values joined, or fuzzy-matches one of them.
+- caption leak / credit leak: share of truth captions (>= 20 chars) / distinct credits (>= 6 chars
+  and not just an agency name) that appear in the extractor's body text; strings that the true body
+  text itself contains are left out.
+- body F1: per-page mean of the 4-gram shingle F1 of bench/body_f1.py, on pages with body truth.
+
+Plain trafilatura is bare_extraction(with_metadata, no comments, images), with its date formatted
+as an ISO instant (original_date, extensive_search); a midnight time counts as a day. Its captions
+are the title (else alt) of the <graphic> elements of its body; it gives no credits.
+
+    python bench/quality.py [--limit N] [--only ID-SUBSTRING] [--show FIELD] [--show-for trafilatura]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import gzip
+import json
+import re
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from datetime import time as dtime
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+REPO = Path(__file__).resolve().parent.parent
+FUNDUS = REPO / "tests" / "fixtures" / "fundus"
+SEED = REPO / "tests" / "fixtures" / "seed"
+DEFAULT_OUTPUT = REPO / "bench" / "results" / "quality.json"
+EXTRACTOR_NAMES = ("dateline", "trafilatura")
+FUZZY = 0.9
+INSTANT_TOLERANCE = timedelta(seconds=60)
+MIN_LEAK_CAPTION = 20
+MIN_LEAK_CREDIT = 6
+
+# --- normalization ------------------------------------------------------------------------------
+
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_SPACE = re.compile(r"\s+")
+_EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
+_CREDIT_LABEL = re.compile(
+    r"^(?:fotos?|photos?|bild(?:er)?|credits?|image|pictures?|copyright|quelle|source|©)\s*[:|]\s*")
+_SLASH = re.compile(r"\s*/\s*")
+_BRACKETS = {"(": ")", "[": "]", "{": "}", "<": ">"}
+
+# Credits that are only an agency (or picture desk) name: they legitimately appear in body text
+# (bylines, datelines), so they are not counted as leaks.
+AGENCY_NAMES = frozenset({
+    "ap", "afp", "dpa", "epa", "epa-efe", "efe", "reuters", "ansa", "apa", "sda", "keystone", "anp",
+    "belga", "ntb", "tt", "ritzau", "kyodo", "xinhua", "tass", "ria novosti", "pap", "ctk", "mti", "ap photo",
+    "getty", "getty images", "imago", "imago images", "picture alliance", "picture-alliance", "dpa images",
+    "shutterstock", "istock", "istockphoto", "associated press", "the associated press", "aap", "pa", "pa wire",
+    "pa images", "alamy", "sipa", "abaca", "zuma", "anadolu", "anadolu agency", "scanpix", "lehtikuva",
+    "afp via getty images", "reuters/file photo",
+})
+
+
+def collapse(text: str | None) -> str:
+    """text with soft hyphens and zero-width characters removed and whitespace collapsed."""
+    return _SPACE.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFC", text or ""))).strip()
+
+
+def norm_title(text: str | None) -> str:
+    return collapse(text)
+
+
+def norm_name(text: str | None) -> str:
+    return collapse(text).casefold()
+
+
+def norm_text(text: str | None) -> str:
+    """Casefolded, whitespace-collapsed, surrounding punctuation stripped (captions, bodies)."""
+    return _EDGE_PUNCT.sub("", collapse(text).casefold())
+
+
+def norm_credit(text: str | None) -> str:
+    """A credit string for comparison: casefolded, no ©, no leading label, no surrounding brackets."""
+    value = collapse(text).casefold().replace("©", " ").replace("(c)", " ")
+    value = _SPACE.sub(" ", value).strip()
+    for _ in range(3):  # "Foto: (dpa)" and the like
+        before = value
+        value = _CREDIT_LABEL.sub("", value).strip(" :|-–—,;.")
+        while len(value) >= 2 and _BRACKETS.get(value[0]) == value[-1]:
+            value = value[1:-1].strip()
+        if value == before:
+            break
+    return _SLASH.sub("/", value)
+
+
+def fuzzy_match(a: str, b: str, threshold: float = FUZZY) -> bool:
+    """Two already normalized strings match: ratio >= threshold, or one contains the other and is nearly as long."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    if shorter in longer and len(shorter) >= threshold * len(longer):
+        return True
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return (matcher.real_quick_ratio() >= threshold and matcher.quick_ratio() >= threshold
+            and matcher.ratio() >= threshold)
+
+
+def caption_matches(a: str | None, b: str | None) -> bool:
+    return fuzzy_match(norm_text(a), norm_text(b))
+
+
+def credit_recalled(truth_credit: str, predicted: Iterable[str | None]) -> bool:
+    """A truth credit string is found in the page's predicted credit_raw values."""
+    target = norm_credit(truth_credit)
+    if not target:
+        return True
+    preds = [norm_credit(p) for p in predicted if p and norm_credit(p)]
+    if not preds:
+        return False
+    return target in " | ".join(preds) or any(fuzzy_match(target, p) for p in preds)
+
+
+def is_agency_only(credit: str) -> bool:
+    value = norm_credit(credit)
+    return value in AGENCY_NAMES or all(part.strip() in AGENCY_NAMES for part in re.split(r"[/,;|]", value))
+
+
+# --- dates --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PredDate:
+    """A predicted publication date: the UTC instant, the page's offset (None = not given) and precision."""
+
+    at: datetime  # tz-aware UTC; midnight UTC for precision "day"
+    offset: timedelta | None
+    precision: str  # time | day | month | year
+
+    @property
+    def local(self) -> datetime:
+        """The page's wall time (naive): UTC plus the page's offset, or UTC when it gave none."""
+        return (self.at + (self.offset or timedelta())).replace(tzinfo=None)
+
+    def show(self) -> str:
+        if self.precision != "time":
+            return f"{self.at.date().isoformat()} [{self.precision}]"
+        off = ""
+        if self.offset is not None:
+            off = f" (local {self.local.isoformat(timespec='seconds')}{_fmt_off(self.offset)})"
+        return f"{self.at.astimezone(UTC).isoformat(timespec='seconds')}{off}"
+
+
+def _fmt_off(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def parse_truth_date(value: str | None) -> datetime | None:
+    """A Fundus publishing_date ("2024-09-03 04:03:19+00:00", maybe naive or date-only) as a datetime."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+    except ValueError:
+        return None
+
+
+def parse_offset(value: str | None) -> timedelta | None:
+    """'+02:00' -> timedelta(hours=2); None for None or garbage."""
+    m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", (value or "").strip())
+    if not m:
+        return None
+    delta = timedelta(hours=int(m[2]), minutes=int(m[3]))
+    return -delta if m[1] == "-" else delta
+
+
+def has_time(truth: datetime) -> bool:
+    """The truth carries a time of day (not exactly midnight)."""
+    return truth.time() != dtime(0)
+
+
+def day_correct(pred: PredDate | None, truth: datetime) -> bool:
+    """The predicted day is the truth's day under the most tolerant reading.
+
+    The Fundus truth has a few day/month swaps, so the truth with day and month swapped counts too.
+    """
+    if pred is None or pred.precision not in ("time", "day"):
+        return False
+    if _day_ok(pred, truth):
+        return True
+    if truth.day != truth.month and truth.day <= 12:
+        return _day_ok(pred, truth.replace(month=truth.day, day=truth.month))
+    return False
+
+
+def _day_ok(pred: PredDate, truth: datetime) -> bool:
+    truth_local = truth.date()
+    truth_utc = truth.astimezone(UTC).date() if truth.tzinfo else truth_local
+    if pred.precision == "day":
+        return pred.at.astimezone(UTC).date() in {truth_local, truth_utc}
+    pred_utc = pred.at.astimezone(UTC)
+    if pred_utc.date() == truth_utc or pred.local.date() == truth_local:
+        return True
+    if truth.tzinfo is not None:
+        return pred_utc.astimezone(truth.tzinfo).date() == truth_local
+    return pred_utc.date() == truth_local
+
+
+def instant_correct(pred: PredDate | None, truth: datetime, tolerance: timedelta = INSTANT_TOLERANCE) -> bool:
+    """The prediction is within tolerance of the truth's instant (a wall time when the truth has no offset)."""
+    if pred is None or pred.precision != "time":
+        return False
+    if truth.tzinfo is not None:
+        return abs(pred.at - truth) <= tolerance
+    pred_utc_wall = pred.at.astimezone(UTC).replace(tzinfo=None)
+    return abs(pred.local - truth) <= tolerance or abs(pred_utc_wall - truth) <= tolerance
+
+
+def trafilatura_date(value: str | None) -> PredDate | None:
+    """trafilatura's '%Y-%m-%dT%H:%M:%S%z' date (the offset may be missing); midnight counts as a day."""
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    offset = dt.utcoffset() if dt.tzinfo else None
+    naive = dt.replace(tzinfo=None)
+    if naive.time() == dtime(0, 0, 0):
+        return PredDate(datetime.combine(naive.date(), dtime(0), UTC), None, "day")
+    return PredDate((naive - (offset or timedelta())).replace(tzinfo=UTC), offset, "time")
+
+
+# --- pages and predictions ----------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Truth:
+    id: str
+    url: str
+    html: bytes
+    fields: frozenset[str]
+    title: str | None
+    authors: list[str]
+    published_raw: str | None
+    published: datetime | None
+    body: str | None  # None: no body truth
+    captions: list[str]  # non-empty truth captions
+    credits: list[str]  # every credit string of every image
+    agencies: list[str] = field(default_factory=list)  # the seed names agencies apart from authors
+
+
+@dataclass(slots=True)
+class Prediction:
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    agencies: list[str] = field(default_factory=list)
+    published: PredDate | None = None
+    published_source: str | None = None
+    text: str = ""
+    captions: list[str] = field(default_factory=list)  # non-empty predicted captions
+    credits: list[str] = field(default_factory=list)  # non-empty credit_raw values
+    note: str | None = None  # reject or crash
+
+
+def load_fundus(fundus: Path = FUNDUS) -> list[Truth]:
+    entries = [json.loads(line) for line in (fundus / "index.jsonl").read_text(encoding="utf-8").splitlines()
+               if line.strip()]
+    pages = []
+    for entry in sorted(entries, key=lambda e: e["id"]):
+        base = fundus / "pages" / entry["id"]
+        meta = json.loads(base.with_name(base.name + ".json").read_text(encoding="utf-8"))
+        truth = meta.get("truth") or {}
+        fields = frozenset(entry.get("fields", []))
+        images = (truth.get("images") or []) if "images" in fields else []
+        pages.append(Truth(
+            id=entry["id"],
+            url=meta.get("url") or entry["url"],
+            html=gzip.decompress(base.with_name(base.name + ".html.gz").read_bytes()),
+            fields=fields,
+            title=truth.get("title") if "title" in fields else None,
+            authors=list(truth.get("authors") or []),
+            published_raw=truth.get("publishing_date") if "publishing_date" in fields else None,
+            published=parse_truth_date(truth.get("publishing_date")) if "publishing_date" in fields else None,
+            body=meta.get("body_text") if "body" in fields else None,
+            captions=[c for im in images if (c := collapse(im.get("caption")))],
+            credits=[c for im in images for a in (im.get("authors") or []) if norm_credit(c := collapse(a))],
+        ))
+    return pages
+
+
+def load_seed(seed: Path = SEED) -> list[Truth]:
+    pages = []
+    for expected_path in sorted(seed.glob("*.expected.json")):
+        html_path = expected_path.with_name(expected_path.name.removesuffix(".expected.json") + ".html")
+        if not html_path.exists():
+            continue
+        exp = json.loads(expected_path.read_text(encoding="utf-8"))
+        published = parse_truth_date((exp.get("published_at") or "").replace("Z", "+00:00"))
+        offset = parse_offset(exp.get("published_utc_offset"))
+        if published is not None and published.tzinfo is not None and offset is not None:
+            published = published.astimezone(timezone(offset))
+        images = exp.get("images") or []
+        fields = {"title", "authors", "publishing_date"} | ({"images"} if images else set())
+        pages.append(Truth(
+            id=f"seed/{html_path.stem}",
+            url=exp["url"],
+            html=html_path.read_bytes(),
+            fields=frozenset(fields),
+            title=exp.get("title"),
+            authors=list(exp.get("authors") or []),
+            published_raw=exp.get("published_at"),
+            published=published,
+            body=None,
+            captions=[c for im in images if (c := collapse(im.get("caption")))],
+            credits=[c for im in images if norm_credit(c := collapse(im.get("credit_raw")))],
+            agencies=list(exp.get("agencies") or []),
+        ))
+    return pages
+
+
+def dateline(html: bytes, url: str) -> Prediction:
+    from transforms.extract import PageInput, extract_article
+    from transforms.schema import Reject
+
+    page = PageInput(url=url, content_type=None, fetched_at=datetime.now(UTC), raw_ref="bench")
+    result = extract_article(html, page, run_id="bench")
+    if isinstance(result, Reject):
+        return Prediction(note=f"{result.stage}/{result.reason}: {result.detail}"[:300])
+    art = result.article
+    published = None
+    if art.published_at is not None:
+        published = PredDate(art.published_at.astimezone(UTC), parse_offset(art.published_utc_offset),
+                             art.published_precision or "time")
+    return Prediction(
+        title=art.title,
+        authors=list(art.authors),
+        agencies=list(art.agencies),
+        published=published,
+        published_source=art.published_source,
+        text=art.text or "",
+        captions=[c for im in result.images if (c := collapse(im.caption))],
+        credits=[c for im in result.images if (c := collapse(im.credit_raw))],
+    )
+
+
+def trafilatura_plain(html: bytes, url: str) -> Prediction:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, include_images=True,
+        date_extraction_params={"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True,
+                                "extensive_search": True})
+    if doc is None:
+        return Prediction(note="None")
+    captions = []
+    body = getattr(doc, "body", None)
+    if body is not None:
+        for graphic in body.iter("graphic"):
+            if c := collapse(graphic.get("title") or graphic.get("alt")):
+                captions.append(c)
+    author = getattr(doc, "author", None) or ""
+    return Prediction(
+        title=doc.title,
+        authors=[a for part in author.split(";") if (a := collapse(part))],
+        published=trafilatura_date(doc.date),
+        published_source="trafilatura",
+        text=doc.text or "",
+        captions=captions,
+    )
+
+
+EXTRACTORS: dict[str, Callable[[bytes, str], Prediction]] = {
+    "dateline": dateline,
+    "trafilatura": trafilatura_plain,
+}
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+METRICS: tuple[tuple[str, str, str], ...] = (
+    # key, label, target
+    ("title", "title exact", ">= 0.90"),
+    ("published_day", "published day", ">= 0.97"),
+    ("published_instant", "published instant (60 s)", ">= 0.90"),
+    ("authors", "authors exact", ">= 0.85"),
+    ("authors_agencies", "authors+agencies exact (info)", ""),
+    ("caption_recall", "caption recall", ">= 0.85"),
+    ("caption_precision", "caption precision", ">= 0.90"),
+    ("credit_recall", "credit recall", ">= 0.80"),
+    ("caption_leak", "caption leak", "<= 0.02"),
+    ("credit_leak", "credit leak", "<= 0.02"),
+    ("body_f1", "body F1 (4-gram)", ">= trafilatura"),
+)
+
+
+def _shingle_f1(pred: str, truth: str) -> float:
+    import body_f1  # bench/body_f1.py: imported lazily, it imports Dateline at module level
+
+    return body_f1.shingle_prf(pred, truth)[2]
+
+
+def score_page(truth: Truth, pred: Prediction) -> dict[str, Any]:
+    """Per-metric outcomes of one page: {metric: [hits, n, details]} plus what was predicted."""
+    out: dict[str, Any] = {"id": truth.id, "note": pred.note}
+    if "title" in truth.fields and truth.title:
+        ok = norm_title(pred.title) == norm_title(truth.title)
+        out["title"] = {"hits": int(ok), "n": 1, "truth": truth.title, "pred": pred.title}
+    if truth.published is not None:
+        day = day_correct(pred.published, truth.published)
+        out["published_day"] = {"hits": int(day), "n": 1}
+        if has_time(truth.published):
+            out["published_instant"] = {"hits": int(instant_correct(pred.published, truth.published)), "n": 1}
+        out["published"] = {"truth": truth.published_raw, "truth_parsed": truth.published.isoformat(),
+                            "pred": pred.published.show() if pred.published else None,
+                            "source": pred.published_source}
+    if "authors" in truth.fields:
+        want = {norm_name(a) for a in truth.authors}
+        got = {norm_name(a) for a in pred.authors}
+        want_all = {_agency_key(a) for a in (*truth.authors, *truth.agencies)}
+        got_all = {_agency_key(a) for a in (*pred.authors, *pred.agencies)}
+        out["authors"] = {"hits": int(want == got), "n": 1, "truth": truth.authors, "pred": pred.authors,
+                          "agencies": pred.agencies}
+        out["authors_agencies"] = {"hits": int(want_all == got_all), "n": 1}
+    if "images" in truth.fields:
+        missed = [c for c in truth.captions if not any(caption_matches(c, p) for p in pred.captions)]
+        wrong = [p for p in pred.captions if not any(caption_matches(p, c) for c in truth.captions)]
+        out["caption_recall"] = {"hits": len(truth.captions) - len(missed), "n": len(truth.captions),
+                                 "missed": missed}
+        out["caption_precision"] = {"hits": len(pred.captions) - len(wrong), "n": len(pred.captions),
+                                    "wrong": wrong}
+        lost = [c for c in truth.credits if not credit_recalled(c, pred.credits)]
+        out["credit_recall"] = {"hits": len(truth.credits) - len(lost), "n": len(truth.credits), "missed": lost}
+        out["images"] = {"truth_captions": truth.captions, "truth_credits": truth.credits,
+                         "pred_captions": pred.captions, "pred_credits": pred.credits}
+        body = norm_text(pred.text)
+        # Strings that the true body itself contains (a caption repeating a sentence, a credit naming
+        # something the article talks about) are not leak candidates.
+        true_body = norm_text(truth.body) if truth.body is not None else ""
+        caps = [c for c in truth.captions
+                if len(norm_text(c)) >= MIN_LEAK_CAPTION and norm_text(c) not in true_body]
+        cap_leaks = [c for c in caps if norm_text(c) in body]
+        creds = [c for c in dict.fromkeys(truth.credits)
+                 if len(norm_credit(c)) >= MIN_LEAK_CREDIT and not is_agency_only(c)
+                 and not _credit_in(norm_credit(c), true_body)]
+        cred_leaks = [c for c in creds if _credit_in(norm_credit(c), body)]
+        # A leak metric counts leaks: "hits" are leaked strings, lower is better.
+        out["caption_leak"] = {"hits": len(cap_leaks), "n": len(caps), "leaked": cap_leaks}
+        out["credit_leak"] = {"hits": len(cred_leaks), "n": len(creds), "leaked": cred_leaks}
+    if truth.body is not None:
+        out["body_f1"] = {"sum": _shingle_f1(pred.text, truth.body), "n": 1}
+    return out
+
+
+@functools.cache
+def _agency_key(name: str) -> str:
+    """A name for the authors+agencies comparison: agencies by Dateline's canonical name ('DPA', 'dpa' -> 'dpa')."""
+    try:
+        from transforms.credits import canonical_agency
+    except ImportError:  # Dateline not importable: plain names
+        return norm_name(name)
+    return norm_name(canonical_agency(name) or name)
+
+
+def _credit_in(credit: str, body: str) -> bool:
+    """The normalized credit occurs in the normalized body (also with spaces around slashes)."""
+    if not credit:
+        return False
+    return credit in body or credit in _SLASH.sub("/", body)
+
+
+def aggregate(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    result = {}
+    for key, _label, _target in METRICS:
+        parts = [r[key] for r in rows if key in r]
+        n = sum(p["n"] for p in parts)
+        total = sum(p.get("sum", p.get("hits", 0)) for p in parts)
+        result[key] = {"value": total / n if n else float("nan"), "hits": total, "n": n}
+    return result
+
+
+def meets(key: str, target: str, value: float, trafilatura_value: float) -> bool:
+    if value != value:  # nan
+        return False
+    if target == ">= trafilatura":
+        return value >= trafilatura_value - 1e-9
+    op, number = target.split()
+    return value >= float(number) - 1e-9 if op == ">=" else value <= float(number) + 1e-9
+
+
+# --- run ----------------------------------------------------------------------------------------
+
+def run(pages: list[Truth]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name, extractor in EXTRACTORS.items():
+        if pages:  # one untimed call first, so lazy imports and caches do not count against one extractor
+            with contextlib.suppress(Exception):
+                extractor(pages[0].html, pages[0].url)
+        rows = []
+        elapsed = 0.0
+        for page in pages:
+            start = time.perf_counter()
+            try:
+                pred = extractor(page.html, page.url)
+            except Exception as exc:  # noqa: BLE001 - a crash scores as an empty prediction
+                pred = Prediction(note=f"crash: {type(exc).__name__}: {exc}"[:300])
+            elapsed += time.perf_counter() - start
+            rows.append(score_page(page, pred))
+        results[name] = {
+            "metrics": aggregate(rows),
+            "pages": len(rows),
+            "seconds": elapsed,
+            "pages_per_s": len(rows) / elapsed if elapsed else 0.0,
+            "rejected": [{"id": r["id"], "note": r["note"]} for r in rows if r["note"]],
+            "per_page": rows,
+        }
+    return results
+
+
+def print_table(results: dict[str, Any]) -> None:
+    dl, tf = results["dateline"]["metrics"], results["trafilatura"]["metrics"]
+    print(f"{'metric':<31} {'dateline':>9} {'trafil.':>9} {'n':>9}  {'target':<15}")
+    for key, label, target in METRICS:
+        d, t = dl[key], tf[key]
+        mark = ("✓" if meets(key, target, d["value"], t["value"]) else "✗") if target else " "
+        n = str(d["n"]) if d["n"] == t["n"] else f"{d['n']}/{t['n']}"  # precision: n is per extractor
+        print(f"{label:<31} {d['value']:>9.3f} {t['value']:>9.3f} {n:>9}  {target:<15} {mark}")
+    print(f"{'pages/s':<31} {results['dateline']['pages_per_s']:>9.1f} "
+          f"{results['trafilatura']['pages_per_s']:>9.1f} {results['dateline']['pages']:>9}")
+    rejected = results["dateline"]["rejected"]
+    if rejected:
+        print(f"\nDateline rejected or crashed on {len(rejected)} page(s):")
+        for row in rejected:
+            print(f"  {row['id']:<36} {row['note']}")
+
+
+def _short(value: Any, width: int = 110) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def show_failures(results: dict[str, Any], what: str, extractor: str = "dateline") -> None:
+    rows = results[extractor]["per_page"]
+    print(f"\n--- {extractor}: failing pages for {what} ---")
+    count = 0
+    for r in rows:
+        note = f"  [{r['note']}]" if r["note"] else ""
+        if what == "title" and "title" in r and not r["title"]["hits"]:
+            print(f"{r['id']}{note}\n  truth: {r['title']['truth']!r}\n  pred:  {r['title']['pred']!r}")
+        elif what == "published" and "published_day" in r and (
+                not r["published_day"]["hits"] or ("published_instant" in r and not r["published_instant"]["hits"])):
+            p = r["published"]
+            kind = "DAY" if not r["published_day"]["hits"] else "instant"
+            print(f"{r['id']}{note}  [{kind} wrong]\n  truth: {p['truth']}\n  pred:  {p['pred']}  "
+                  f"(source {p['source']})")
+        elif what == "authors" and "authors" in r and not r["authors"]["hits"]:
+            a = r["authors"]
+            agencies = f"  agencies={a['agencies']}" if a["agencies"] else ""
+            print(f"{r['id']}{note}\n  truth: {a['truth']}\n  pred:  {a['pred']}{agencies}")
+        elif what == "captions" and "caption_recall" in r and (
+                r["caption_recall"]["missed"] or r["caption_precision"]["wrong"]):
+            print(f"{r['id']}{note}  recall {r['caption_recall']['hits']}/{r['caption_recall']['n']}, "
+                  f"precision {r['caption_precision']['hits']}/{r['caption_precision']['n']}")
+            for c in r["caption_recall"]["missed"]:
+                print(f"  missed: {_short(c)}")
+            for c in r["caption_precision"]["wrong"]:
+                print(f"  wrong:  {_short(c)}")
+            if r["caption_recall"]["missed"]:
+                for c in r["images"]["pred_captions"]:
+                    if c not in r["caption_precision"]["wrong"]:
+                        print(f"  ok:     {_short(c)}")
+        elif what == "credits" and "credit_recall" in r and r["credit_recall"]["missed"]:
+            print(f"{r['id']}{note}  recall {r['credit_recall']['hits']}/{r['credit_recall']['n']}\n"
+                  f"  missed: {_short(r['credit_recall']['missed'])}\n"
+                  f"  pred:   {_short(r['images']['pred_credits'], 300)}")
+        elif what == "leaks" and "caption_leak" in r and (r["caption_leak"]["hits"] or r["credit_leak"]["hits"]):
+            print(f"{r['id']}")
+            for c in r["caption_leak"]["leaked"]:
+                print(f"  caption in body: {_short(c)}")
+            for c in r["credit_leak"]["leaked"]:
+                print(f"  credit in body:  {_short(c)}")
+        else:
+            continue
+        count += 1
+    print(f"({count} page(s))")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=None, help="score only the first N pages (by id)")
+    parser.add_argument("--only", default=None, help="score only pages whose id contains this substring")
+    parser.add_argument("--show", choices=("title", "published", "authors", "captions", "credits", "leaks"),
+                        action="append", default=[], help="print the failing pages for this field")
+    parser.add_argument("--show-for", choices=EXTRACTOR_NAMES, default="dateline",
+                        help="whose failures --show prints (default: %(default)s)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results (default: %(default)s)")
+    args = parser.parse_args(argv)
+
+    pages = load_fundus() + load_seed()
+    if args.only:
+        pages = [p for p in pages if args.only in p.id]
+    if args.limit is not None:
+        pages = pages[:args.limit]
+    if not pages:
+        print("no pages selected", file=sys.stderr)
+        return 2
+
+    results = run(pages)
+    print_table(results)
+    for what in args.show:
+        show_failures(results, what, args.show_for)
+
+    import trafilatura
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "about": (__doc__ or "").split("\n\n")[0],
+        "targets": {key: target for key, _label, target in METRICS if target},
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "trafilatura": trafilatura.__version__,
+        "limit": args.limit,
+        "only": args.only,
+        "pages": len(pages),
+        "results": results,
+    }
+    args.output.write_text(json.dumps(_jsonable(payload), indent=1, ensure_ascii=False, default=str) + "\n",
+                           encoding="utf-8")
+    shown = args.output.resolve()
+    print(f"\nwrote {shown.relative_to(REPO) if shown.is_relative_to(REPO) else shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Bylines and datelines: who wrote an article (persons), which agency it comes from, and where.
+
+'By STEVE PEOPLES, THOMAS BEAUMONT and AMELIA THOMSON-DEVEAUX' -> persons, properly cased;
+'REUTERS' in a byline and 'LA CROSSE, Wis. (AP) —' at the start of the text -> agencies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from transforms.credits import canonical_agency
+
+_BY = re.compile(
+    r"^\s*(?:(?:written|reported|text|words|story)\s+(?:by|von)|by|von|vom|par|por|di|door|av|af|z|"
+    r"text|texte|autor(?:in)?|author|reporter|redaktion|verfasst von)\s*[:\-–]?\s+", re.I)
+_SPLIT = re.compile(r"\s*(?:,|;|\||/|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\boch\b|\ben\b)\s*", re.I)
+_ROLE_TAIL = re.compile(
+    r"\s*[,(-–|]\s*(?:senior|chief|staff|political|foreign|business|economics|sports?|science|health|"
+    r"deputy|associate|special|contributing|white house|washington|us|uk)?\s*"
+    r"(?:reporter|correspondent|editor|writer|journalist|columnist|contributor|photographer|producer|"
+    r"analyst|redakteur(?:in)?|korrespondent(?:in)?|journalist(?:in)?|autor(?:in)?|redaktion|"
+    r"reportero|periodista|redactor|giornalista|redattore|rédacteur|envoyé spécial)\b.*$", re.I)
+_NOT_NAME_WORDS = frozenset("""
+news nachrichten redaktion editorial editors staff team desk online digital newsroom agency agencies
+press presse media medien zeitung newspaper times post journal tribune herald daily weekly magazine
+service services network networks group tv radio channel ltd inc gmbh ag llc corp company ministry
+department police office government university foundation institute club association verlag online-redaktion
+wire wires contributor contributors reporters writers correspondents partner sponsored advertisement anzeige
+admin administrator webmaster guest gast
+""".split())
+_NAME_TOKEN = re.compile(r"^[^\W\d_][\w'’.-]*$")
+_PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "bin", "al",
+                        "el", "ter", "ten", "zu", "dos", "das", "y"})
+_EMAIL_OR_HANDLE = re.compile(r"\S+@\S+|@\w+|https?://\S+")
+
+_DATELINE = re.compile(
+    r"^\s*(?P<place>[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,40}?(?:,\s*[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,30}?)?)"
+    r"(?:,\s*(?:\w{3,9}\.?\s+\d{1,2}|\d{1,2}\.?\s+\w{3,9}\.?))?\s*"
+    r"\((?P<agency>[^()]{2,40})\)\s*[-—–:]+\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Byline:
+    """Persons and agencies named by a byline or by the article's author metadata."""
+
+    persons: tuple[str, ...]
+    agencies: tuple[str, ...]
+
+
+def proper_case(name: str) -> str:
+    """'STEVE PEOPLES' -> 'Steve Peoples', 'JEAN-PIERRE O'NEIL' -> "Jean-Pierre O'Neil"; mixed case kept."""
+    letters = [c for c in name if c.isalpha()]
+    if not letters or not (all(c.isupper() for c in letters) or all(c.islower() for c in letters)):
+        return name
+    words = []
+    for i, word in enumerate(name.lower().split()):
+        if i and word in _PARTICLES:
+            words.append(word)
+            continue
+        word = "-".join(p[:1].upper() + p[1:] for p in word.split("-"))
+        word = re.sub(r"(['’])(\w)", lambda m: m[1] + m[2].upper(), word)
+        if word.startswith("Mc") and len(word) > 2:
+            word = "Mc" + word[2].upper() + word[3:]
+        words.append(word)
+    return " ".join(words)
+
+
+def _looks_like_person(name: str) -> bool:
+    tokens = name.split()
+    if not 2 <= len(tokens) <= 5:
+        return False
+    if any(t.casefold().strip(".") in _NOT_NAME_WORDS for t in tokens):
+        return False
+    if not all(_NAME_TOKEN.match(t) for t in tokens):
+        return False
+    # a name's main words start with a capital (after proper casing)
+    return sum(1 for t in tokens if t[0].isupper()) >= 2
+
+
+def parse_byline(values: Iterable[str], *, site_name: str | None = None) -> Byline:
+    """Persons (properly cased, de-duplicated) and agencies in author strings.
+
+    'By Jane Doe and JOHN ROE, Reuters' -> persons ('Jane Doe', 'John Roe'), agencies ('Reuters',).
+    Organisations, the site's own name, e-mail addresses and role words are dropped.
+    """
+    persons: dict[str, str] = {}
+    agencies: dict[str, str] = {}
+    site = (site_name or "").casefold()
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        text = _EMAIL_OR_HANDLE.sub(" ", " ".join(value.split()))
+        text = _BY.sub("", text)
+        whole = canonical_agency(text.strip(" .,:;-–—()"))
+        if whole:
+            agencies.setdefault(whole, whole)
+            continue
+        for part in _SPLIT.split(text):
+            part = _ROLE_TAIL.sub("", _BY.sub("", part)).strip(" .,:;-–—()[]\"'")
+            if not part:
+                continue
+            agency = canonical_agency(part)
+            if agency:
+                agencies.setdefault(agency, agency)
+                continue
+            if site and part.casefold() == site:
+                continue
+            name = proper_case(part)
+            if _looks_like_person(name):
+                persons.setdefault(name.casefold(), name)
+    return Byline(tuple(persons.values()), tuple(agencies.values()))
+
+
+def find_dateline(text: str) -> tuple[str | None, str | None]:
+    """(place, agency) of a wire dateline opening the text: 'LA CROSSE, Wis. (AP) — ...' -> ('LA CROSSE, Wis.', 'AP').
+
+    Only a known agency in the brackets makes a dateline; 'Berlin (dpa) - ...' works too.
+    """
+    m = _DATELINE.match(text[:200])
+    if m is None:
+        return None, None
+    agency = canonical_agency(m["agency"].strip())
+    if agency is None:
+        return None, None
+    return m["place"].strip(" ,") or None, agency

@@ -228,7 +228,9 @@ _LABEL_WORDS = (
 )
 _LABEL_ALT = "|".join(re.escape(w) for w in sorted(_LABEL_WORDS, key=len, reverse=True))
 # labels that need nothing after them ("© X", "Courtesy of X")
-_BARE_LABEL_ALT = r"©|\(c\)|copyright\b|(?:photo |foto )?courtesy(?: of)?\b|(?:foto |imagen )?cedida por\b"
+_BARE_LABEL_ALT = (r"©|\(c\)|copyright\b|(?:photo |foto )?courtesy(?: of)?\b|(?:foto |imagen )?cedida por\b|"
+                   r"tous droits réservés\b|all rights reserved\b|alle rechte vorbehalten\b|"
+                   r"todos los derechos reservados\b|tutti i diritti riservati\b")
 _BY_WORDS = r"by|von|de|por|par|di|av|door|af|from|via"
 _LABEL_CORE = rf"(?:(?:{_LABEL_ALT})(?:\s*:|\s+(?:{_BY_WORDS})\b)|{_BARE_LABEL_ALT})"
 _PREFIX_RE = re.compile(
@@ -606,7 +608,11 @@ def split_caption_credit(text: str) -> tuple[str, str | None]:
         inner = bracket.group("inner").strip()
         stripped, labels = _strip_prefixes(inner)
         if labels.strip() and _is_labelled_credit(stripped.strip()) or not labels.strip() and _is_bare_credit(inner):
-            return _caption_before(s, bracket.start()), _collapse(inner if _flags_in(labels) else stripped)
+            caption, credit = _caption_before(s, bracket.start()), _collapse(inner if _flags_in(labels) else stripped)
+            before, outer = split_caption_credit(caption) if caption else (caption, None)
+            if outer and before and not outer.endswith(")"):  # "... Foto: Urs Flueeler (Keystone)"
+                return before, f"{outer} ({credit})"
+            return caption, credit
     window = max(0, len(s) - _MAX_CREDIT_CHARS)
     for match in _LABEL_IN_TEXT_RE.finditer(s, window):
         before = s[:match.start()].rstrip()

@@ -7,6 +7,7 @@ trafilatura (which works on its own copy). Nothing here touches the network, dis
 from __future__ import annotations
 
 import codecs
+import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -247,7 +248,7 @@ def image_records(found: list[FoundImage], article: ArticleRecord, *,
             caption, credit = split_caption_credit(caption)
         elif caption and credit:
             caption, _inline = split_caption_credit(caption)  # the markup's credit wins; drop a repeated one
-        caption = caption or None
+        caption = html.unescape(caption) if caption and "&" in caption else (caption or None)
         parsed = parse_credit(credit) if credit else None
         place, on = caption_place_date(caption, reference_year=reference_year) if caption else (None, None)
         records.append(ImageRecord(

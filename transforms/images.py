@@ -23,12 +23,19 @@ _CAPTION_CLASS = re.compile(
     r"description__text|figure__text|leyenda|didascalia|pie-?de-?foto|bijschrift|billedtekst|bildtext", re.I)
 _CREDIT_CLASS = re.compile(
     r"credit|copyright|photographer|fotograf|urheber|quelle|source|rights|byline|author|autor|"
-    r"attribution|courtesy|foto-?credit|bildnachweis|bildrechte|image-?source", re.I)
-_EXCLUDED_CLASS = re.compile(
-    r"related|teaser|recommend|promo|more-?stories|read-?more|sidebar|newsletter|comment|"
-    r"outbrain|taboola|advert|sponsor|social|share|(?:^|[\s_-])nav|menu|footer|author-?(?:bio|box|image|avatar)|"
-    r"avatar|logo|icon|video-?(?:list|teaser)|gallery-?teaser|most-?read|trending|paywall", re.I)
+    r"attribution|courtesy|foto-?credit|bildnachweis|bildrechte|image-?source|distributor|agency", re.I)
+# class/id words (split on spaces, "-" and "_") that start with these stems mark non-article regions
+_EXCLUDED_STEMS = ("related", "teaser", "recommend", "promo", "sidebar", "newsletter", "comment", "outbrain",
+                   "taboola", "advert", "sponsor", "social", "share", "sharing", "nav", "menu", "footer", "avatar",
+                   "logo", "icon", "trending", "mostread", "paywall", "author", "byline", "profile", "headshot",
+                   "mugshot", "banner", "breadcrumb", "popup", "modal", "cookie", "subscribe", "recirc", "widget")
+_EXCLUDED_WORDS = frozenset({"ad", "ads", "more", "moretop", "also", "readmore", "morestories"})
 _EXCLUDED_TAGS = frozenset({"nav", "footer", "aside", "noscript", "template", "form", "button"})
+_MEDIA_TAGS = ("img", "amp-img", "picture")
+_PLACEHOLDER = re.compile(r"transparent|blank|placeholder|spacer|pixel|1x1|lazy|loading|grey|gray|empty", re.I)
+_MEDIA_CONTAINER = re.compile(r"media|image|img|photo|picture|figure|bild|foto|slide|gallery|visual|illustration",
+                              re.I)
+_INFO_CLASS = re.compile(r"text|info|desc|subtitle|title|summary", re.I)
 _SRC_ATTRS = ("data-src", "data-lazy-src", "data-original", "data-lazy", "data-full-src", "data-hi-res-src", "src")
 _SRCSET_ATTRS = ("data-srcset", "srcset", "data-lazy-srcset")
 _SIZE_SUFFIX = re.compile(r"([-_.](\d{2,4}x\d{2,4}|w\d{2,4}|h\d{2,4}|\d{2,4}w|small|medium|large|thumb))+$", re.I)
@@ -51,15 +58,22 @@ def _classes(el: HtmlElement) -> str:
     return f"{el.get('class', '')} {el.get('id', '')} {el.get('itemprop', '')}"
 
 
+def _excluded_words(el: HtmlElement) -> bool:
+    words = re.split(r"[\s_-]+", f"{el.get('class', '')} {el.get('id', '')}".lower())
+    return any(w in _EXCLUDED_WORDS or w.startswith(_EXCLUDED_STEMS) for w in words if w)
+
+
 def _excluded(el: HtmlElement) -> bool:
-    """True if the element sits in navigation, a teaser list, an ad, a footer or the like."""
+    """True if the element sits in navigation, a teaser list, an ad, a footer or the like (below <article>)."""
     node: HtmlElement | None = el
     depth = 0
-    while node is not None and depth < 12:
+    while node is not None and depth < 10:
         if not isinstance(node.tag, str):
             return True
-        if node.tag in _EXCLUDED_TAGS or _EXCLUDED_CLASS.search(_classes(node)):
+        if node.tag in _EXCLUDED_TAGS or _excluded_words(node):
             return True
+        if node.tag in ("article", "main", "body"):
+            return False
         node = node.getparent()
         depth += 1
     return False
@@ -85,20 +99,30 @@ def _best_srcset(value: str) -> str | None:
 
 
 def image_src(img: HtmlElement, base: str) -> str | None:
-    """The absolute URL of an <img> (lazy-loading attributes and srcsets included), or None."""
+    """The absolute URL of an <img>, <amp-img> or <picture> (lazy-loading attributes, srcsets,
+    <source>s and a <noscript> copy included), or None."""
     candidates: list[str] = []
-    for attr in _SRCSET_ATTRS:
-        if img.get(attr) and (best := _best_srcset(img.get(attr))):
-            candidates.append(best)
-    candidates += [img.get(a) for a in _SRC_ATTRS if img.get(a)]
-    parent = img.getparent()
-    if parent is not None and parent.tag == "picture":
-        for source in parent.iter("source"):
-            if source.get("srcset") and (best := _best_srcset(source.get("srcset"))):
+    elements = [img] if img.tag != "picture" else []
+    picture = img if img.tag == "picture" else img.getparent()
+    for el in elements:
+        for attr in _SRCSET_ATTRS:
+            if el.get(attr) and (best := _best_srcset(el.get(attr))):
                 candidates.append(best)
+        candidates += [el.get(a) for a in _SRC_ATTRS if el.get(a)]
+    if picture is not None and picture.tag == "picture":
+        for source in picture.iter("source", "img"):
+            for attr in ("srcset", "data-srcset", "src", "data-src"):
+                if source.get(attr) and (best := _best_srcset(source.get(attr))):
+                    candidates.append(best)
+    sibling = img.getnext()
+    if sibling is not None and sibling.tag == "noscript":
+        candidates += [i.get("src") for i in sibling.iter("img") if i.get("src")]
     for candidate in candidates:
         candidate = candidate.strip()
         if not candidate or candidate.startswith(("data:", "blob:", "about:")):
+            continue
+        name = candidate.rsplit("/", 1)[-1]
+        if name.lower().split("?")[0].endswith((".gif", ".svg")) and _PLACEHOLDER.search(name):
             continue
         try:
             url = urljoin(base, candidate)
@@ -147,7 +171,7 @@ def _read_caption_block(block: HtmlElement) -> tuple[str | None, str | None, lis
             pieces.append(el.tail)
 
     walk(block)
-    caption = " ".join("".join(pieces).split()) or None
+    caption = plausible_caption(" ".join("".join(pieces).split()) or None)
     credit = " ".join(_text(el) for el in credit_els if _text(el)) or None
     if credit:
         _, inline = split_caption_credit(credit)
@@ -155,16 +179,26 @@ def _read_caption_block(block: HtmlElement) -> tuple[str | None, str | None, lis
     return caption, credit, credit_els
 
 
-def _img_near(caption_el: HtmlElement) -> HtmlElement | None:
-    """The image a caption element belongs to: in its parent (or up to two levels up), before it."""
+def _media_in(container: HtmlElement) -> list[HtmlElement]:
+    """The image elements in a container: <img>, <amp-img>, or a <picture> without either."""
+    out: list[HtmlElement] = []
+    for el in container.iter(*_MEDIA_TAGS):
+        if el.tag == "picture" and any(True for _ in el.iter("img", "amp-img")):
+            continue
+        out.append(el)  # <noscript> copies included: the lazy original may hold only a placeholder
+    return out
+
+
+def _media_near(caption_el: HtmlElement, base: str) -> HtmlElement | None:
+    """The image a caption element belongs to: in its parent (or up to three levels up), before it."""
     node = caption_el
-    for _ in range(3):
+    for _ in range(4):
         parent = node.getparent()
         if parent is None:
             return None
-        imgs = [img for img in parent.iter("img") if not _is_after(img, caption_el)]
-        if imgs:
-            return imgs[-1]
+        media = [m for m in _media_in(parent) if not _is_after(m, caption_el) and image_src(m, base)]
+        if media:
+            return media[-1]
         node = parent
     return None
 
@@ -177,54 +211,134 @@ def _is_after(a: HtmlElement, b: HtmlElement) -> bool:
     return False
 
 
+def _is_caption_element(el: HtmlElement) -> bool:
+    """A caption by its class, or a text/info/description element inside an image container."""
+    cls = el.get("class", "")
+    if _CAPTION_CLASS.search(cls):
+        return True
+    if not _INFO_CLASS.search(cls) or _CREDIT_CLASS.search(cls):
+        return False
+    node = el
+    for _ in range(3):
+        node = node.getparent()
+        if node is None or not isinstance(node.tag, str):
+            return False
+        if _MEDIA_CONTAINER.search(node.get("class", "")) or node.tag == "figure":
+            return True
+    return False
+
+
+def _mostly_link(el: HtmlElement) -> bool:
+    """True if most of an element's text is link text (teaser cards, tag lists)."""
+    total = len(_text(el))
+    linked = sum(len(_text(a)) for a in el.iter("a"))
+    return total > 0 and linked / total > 0.5
+
+
+_BYLINE_BOX = re.compile(r"^(?:von|by|par|por|av|af|di|door)\s+\S+\s+\S+.*(?:\d{1,2}[.:/]\d{1,2}|uhr\b)", re.I)
+
+
+def plausible_caption(text: str | None) -> str | None:
+    """The caption text, or None for what is no caption: no letters, or an author box ('Von X, Redakteur 15:15 Uhr')."""
+    if not text or not re.search(r"[^\W\d_]{2,}", text) or _BYLINE_BOX.match(text):
+        return None
+    return text
+
+
+def _microdata(el: HtmlElement) -> tuple[str | None, str | None]:
+    """(caption, credit) from schema.org ImageObject microdata on or inside an element."""
+    holder = el if "imageobject" in (el.get("itemtype") or "").lower() else next(
+        (d for d in el.iterdescendants() if "imageobject" in (d.get("itemtype") or "").lower()), None)
+    if holder is None:
+        return None, None
+    props: dict[str, str] = {}
+    for d in holder.iterdescendants():
+        name = (d.get("itemprop") or "").lower()
+        value = d.get("content") if d.tag == "meta" else d.text_content()
+        if name and value and name not in props:
+            props[name] = " ".join(value.split())
+    caption = _clean(props.get("caption") or props.get("description"))
+    credit = _clean(props.get("creditText") or props.get("credittext") or props.get("author")
+                    or props.get("copyrightholder"))
+    if credit:
+        _, inline = split_caption_credit(credit)
+        credit = inline or credit.strip("()[] ")
+    return caption, credit
+
+
 def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[list[FoundImage], list[HtmlElement]]:
     """The article's images in page order, and the caption/credit elements they were read from."""
-    found: list[FoundImage] = []
-    used_imgs: set[HtmlElement] = set()
+    found: list[tuple[HtmlElement, FoundImage]] = []
+    used: set[HtmlElement] = set()
     caption_els: list[HtmlElement] = []
 
     for figure in tree.iter("figure"):
         if _excluded(figure):
             continue
-        img = next(figure.iter("img"), None)
-        src = image_src(img, base_url) if img is not None else None
-        if img is None or src is None:
+        media = next((m for m in _media_in(figure) if image_src(m, base_url)), None)
+        if media is None:
             continue
+        src = image_src(media, base_url)
+        assert src is not None
         block = next(figure.iter("figcaption"), None)
         if block is None:
             block = next((el for el in figure.iterdescendants()
-                          if isinstance(el.tag, str) and _CAPTION_CLASS.search(el.get("class", ""))), None)
+                          if isinstance(el.tag, str) and _is_caption_element(el)), None)
         caption = credit = None
         if block is not None:
-            caption, credit, credit_els = _read_caption_block(block)
+            caption, credit, _ = _read_caption_block(block)
             caption_els.append(block)
-        else:
-            credit_block = next((el for el in figure.iterdescendants()
-                                 if isinstance(el.tag, str) and _CREDIT_CLASS.search(_classes(el))), None)
-            if credit_block is not None:
-                credit = _text(credit_block) or None
-                caption_els.append(credit_block)
-        used_imgs.update(figure.iter("img"))
-        found.append(_with_attributes(FoundImage(src, _alt(img), caption, credit), img))
+        credit_block = next((el for el in figure.iterdescendants() if isinstance(el.tag, str)
+                             and _CREDIT_CLASS.search(_classes(el)) and el not in caption_els
+                             and (block is None or el not in block.iterdescendants())), None)
+        if credit_block is not None and not credit:
+            credit = _credit_text(credit_block)
+            caption_els.append(credit_block)
+        micro_caption, micro_credit = _microdata(figure)
+        used.update(_media_in(figure))
+        found.append((figure, _with_attributes(
+            FoundImage(src, _alt(media), caption or micro_caption, credit or micro_credit), media)))
 
     for el in tree.xpath("//*[@class]"):
-        if el.tag in ("figure", "figcaption", "img", "html", "body") or not _CAPTION_CLASS.search(el.get("class", "")):
+        if el.tag in ("figure", "figcaption", "img", "html", "body", "picture") or not _is_caption_element(el):
             continue
-        if any(a.tag == "figure" for a in el.iterancestors()) or any(a in caption_els for a in el.iterancestors()):
+        if any(a.tag == "figure" or a in caption_els for a in el.iterancestors()):
             continue
-        img = _img_near(el)
-        if img is None or img in used_imgs or _excluded(el):
+        media = _media_near(el, base_url)
+        if media is None or media in used or _excluded(el):
             continue
-        src = image_src(img, base_url)
-        if src is None:
-            continue
+        src = image_src(media, base_url)
+        assert src is not None
+        if _mostly_link(el) or any(a.tag == "a" for a in el.iterancestors()):
+            continue  # a teaser's headline, not a caption
         caption, credit, _ = _read_caption_block(el)
-        used_imgs.add(img)
+        if caption and len(re.findall(r"[^\W\d_]{2,}", caption)) < 3 and not credit:
+            continue  # a label ("Demografie", "Ein Angebot von", a date), not a caption
+        if not caption and not credit:
+            continue  # an empty or wrapper element ("withoutCaption"): leave the image to a real caption
+        container = el.getparent()
+        if not credit and container is not None:
+            credit_el = next((c for c in container.iterdescendants() if isinstance(c.tag, str) and c is not el
+                              and _CREDIT_CLASS.search(_classes(c)) and c not in el.iterdescendants()), None)
+            if credit_el is not None:
+                credit = _credit_text(credit_el)
+                caption_els.append(credit_el)
+        used.add(media)
         caption_els.append(el)
-        found.append(_with_attributes(FoundImage(src, _alt(img), caption, credit), img))
+        found.append((media, _with_attributes(FoundImage(src, _alt(media), caption, credit), media)))
 
-    found = _merge(found + _jsonld_images(meta, base_url))
-    return _with_cover(found, meta, base_url), caption_els
+    positions = {node: i for i, node in enumerate(tree.iter())} if found else {}
+    found.sort(key=lambda pair: positions.get(pair[0], 0))  # figures were read first: restore page order
+    merged = _merge([image for _, image in found] + _jsonld_images(meta, base_url))
+    return _with_cover(merged, meta, base_url), caption_els
+
+
+def _credit_text(el: HtmlElement) -> str | None:
+    text = _text(el)
+    if not text:
+        return None
+    _, inline = split_caption_credit(text)
+    return inline or text.strip("()[] ")
 
 
 def _alt(img: HtmlElement) -> str | None:
@@ -310,7 +424,25 @@ def _with_cover(images: list[FoundImage], meta: PageMetadata, base_url: str) -> 
     if not cover_url.startswith(("http://", "https://")):
         return images
     key = image_key(cover_url)
+    best, best_score = None, 0.0
     for i, image in enumerate(images):
-        if image_key(image.src) == key:
-            return [replace(image, is_cover=True), *images[:i], *images[i + 1:]]
+        other = image_key(image.src)
+        score = 1.0 if other == key else _shared_prefix(key, other)
+        if score > best_score:
+            best, best_score = i, score
+    if best is not None and best_score >= 0.6:
+        return [replace(images[best], is_cover=True), *images[:best], *images[best + 1:]]
     return [FoundImage(cover_url, None, None, None, is_cover=True), *images]
+
+
+def _shared_prefix(a: str, b: str) -> float:
+    """Share of the shorter key that both keys start with, for keys of 16 characters or more:
+    size variants of one file ('photo-110_v-big_w-576' and 'photo-110_v-big_wm-true') score high."""
+    if min(len(a), len(b)) < 16:
+        return 0.0
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n / min(len(a), len(b))

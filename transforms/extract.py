@@ -246,6 +246,8 @@ def image_records(found: list[FoundImage], article: ArticleRecord, *,
         caption, credit = image.caption, image.credit
         if caption and not credit:
             caption, credit = split_caption_credit(caption)
+            if not credit and (tail := _SLASH_TAIL.search(caption)) and parse_credit(tail[1]).photographers:
+                caption, credit = caption[: tail.start()].rstrip(), tail[1]  # "... in Palma / Lorenzo Marina"
         elif caption and credit:
             caption, _inline = split_caption_credit(caption)  # the markup's credit wins; drop a repeated one
         caption = html.unescape(caption) if caption and "&" in caption else (caption or None)
@@ -284,6 +286,7 @@ def remove_leaked_captions(body: str, images: list[FoundImage]) -> str:
     return "\n".join(kept)
 
 
+_SLASH_TAIL = re.compile(r"\s+/\s+([^/]{3,60})$")
 _CREDIT_LINE = re.compile(
     r"^\W*(?:(?:photo|foto|bild|image|picture|credit|quelle|source)s?\s*(?:credit)?\s*[:©]|©|\(c\)\s)", re.I)
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
-from transforms.credits import split_caption_credit
+from transforms.credits import parse_credit, split_caption_credit
 from transforms.metadata import PageMetadata, jsonld_names
 
 _CAPTION_CLASS = re.compile(
@@ -25,19 +25,18 @@ _CREDIT_CLASS = re.compile(
     r"credit|copyright|photographer|fotograf|urheber|quelle|source|rights|byline|author|autor|"
     r"attribution|courtesy|foto-?credit|bildnachweis|bildrechte|image-?source|distributor|agency", re.I)
 # class/id words (split on spaces, "-" and "_") that start with these stems mark non-article regions
-_EXCLUDED_STEMS = ("related", "teaser", "recommend", "promo", "sidebar", "newsletter", "comment", "outbrain",
+_EXCLUDED_STEMS = ("related", "recommend", "promo", "sidebar", "newsletter", "comment", "outbrain",
                    "taboola", "advert", "sponsor", "social", "share", "sharing", "nav", "menu", "footer", "avatar",
                    "logo", "icon", "trending", "mostread", "paywall", "author", "byline", "profile", "headshot",
                    "mugshot", "banner", "breadcrumb", "popup", "modal", "cookie", "subscribe", "recirc", "widget")
-_EXCLUDED_WORDS = frozenset({"ad", "ads", "more", "moretop", "also", "readmore", "morestories"})
-_EXCLUDED_TAGS = frozenset({"nav", "footer", "aside", "noscript", "template", "form", "button"})
+_EXCLUDED_WORDS = frozenset({"ad", "ads", "morestories", "moretop"})
+_EXCLUDED_TAGS = frozenset({"nav", "footer", "aside", "template", "form"})
+_IMAGE_HREF = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:[?#]|$)|^#|^javascript:", re.I)
 _MEDIA_TAGS = ("img", "amp-img", "picture")
 _PLACEHOLDER = re.compile(r"transparent|blank|placeholder|spacer|pixel|1x1|lazy|loading|grey|gray|empty", re.I)
 _MEDIA_CONTAINER = re.compile(r"media|image|img|photo|picture|figure|bild|foto|slide|gallery|visual|illustration",
                               re.I)
 _INFO_CLASS = re.compile(r"text|info|desc|subtitle|title|summary", re.I)
-_SRC_ATTRS = ("data-src", "data-lazy-src", "data-original", "data-lazy", "data-full-src", "data-hi-res-src", "src")
-_SRCSET_ATTRS = ("data-srcset", "srcset", "data-lazy-srcset")
 _SIZE_SUFFIX = re.compile(r"([-_.](\d{2,4}x\d{2,4}|w\d{2,4}|h\d{2,4}|\d{2,4}w|small|medium|large|thumb))+$", re.I)
 _MIN_CAPTION_CHARS = 3
 _MAX_CAPTION_CHARS = 2000
@@ -64,13 +63,16 @@ def _excluded_words(el: HtmlElement) -> bool:
 
 
 def _excluded(el: HtmlElement) -> bool:
-    """True if the element sits in navigation, a teaser list, an ad, a footer or the like (below <article>)."""
+    """True if the element sits in navigation, a related-articles list, an ad, a footer or the like
+    (below <article>), or inside a link to another page (a teaser card)."""
     node: HtmlElement | None = el
     depth = 0
     while node is not None and depth < 10:
         if not isinstance(node.tag, str):
             return True
         if node.tag in _EXCLUDED_TAGS or _excluded_words(node):
+            return True
+        if node.tag == "a" and node.get("href") and not _IMAGE_HREF.search(node.get("href", "").strip()):
             return True
         if node.tag in ("article", "main", "body"):
             return False
@@ -98,6 +100,23 @@ def _best_srcset(value: str) -> str | None:
     return best
 
 
+def _attribute_sources(el: HtmlElement) -> list[str]:
+    """Image URLs an element's attributes offer, lazy-loading ones first: any *srcset, data-*src*, src."""
+    srcsets, lazy, plain = [], [], []
+    for name, value in el.attrib.items():
+        name = name.lower()
+        if not value or not isinstance(value, str):
+            continue
+        if name.endswith("srcset"):
+            if best := _best_srcset(value):
+                srcsets.append(best)
+        elif name.startswith("data-") and ("src" in name or "lazy" in name or name in ("data-img", "data-original")):
+            lazy.append(value)
+        elif name == "src":
+            plain.append(value)
+    return srcsets + lazy + plain
+
+
 def image_src(img: HtmlElement, base: str) -> str | None:
     """The absolute URL of an <img>, <amp-img> or <picture> (lazy-loading attributes, srcsets,
     <source>s and a <noscript> copy included), or None."""
@@ -105,15 +124,10 @@ def image_src(img: HtmlElement, base: str) -> str | None:
     elements = [img] if img.tag != "picture" else []
     picture = img if img.tag == "picture" else img.getparent()
     for el in elements:
-        for attr in _SRCSET_ATTRS:
-            if el.get(attr) and (best := _best_srcset(el.get(attr))):
-                candidates.append(best)
-        candidates += [el.get(a) for a in _SRC_ATTRS if el.get(a)]
+        candidates += _attribute_sources(el)
     if picture is not None and picture.tag == "picture":
         for source in picture.iter("source", "img"):
-            for attr in ("srcset", "data-srcset", "src", "data-src"):
-                if source.get(attr) and (best := _best_srcset(source.get(attr))):
-                    candidates.append(best)
+            candidates += _attribute_sources(source)
     sibling = img.getnext()
     if sibling is not None and sibling.tag == "noscript":
         candidates += [i.get("src") for i in sibling.iter("img") if i.get("src")]
@@ -153,6 +167,8 @@ def _read_caption_block(block: HtmlElement) -> tuple[str | None, str | None, lis
     credit_els = [el for el in block.iterdescendants() if isinstance(el.tag, str) and
                   _CREDIT_CLASS.search(_classes(el)) and not _CAPTION_CLASS.search(el.get("class", ""))]
     credit_els = [el for el in credit_els if not any(a in credit_els for a in el.iterancestors())]
+    if not credit_els:
+        credit_els = _unmarked_credit(block)
     skip = set(credit_els)
     pieces: list[str] = []
 
@@ -177,6 +193,25 @@ def _read_caption_block(block: HtmlElement) -> tuple[str | None, str | None, lis
         _, inline = split_caption_credit(credit)
         credit = inline or credit.strip("()[] ")
     return caption, credit, credit_els
+
+
+def _unmarked_credit(block: HtmlElement) -> list[HtmlElement]:
+    """A caption's last child element when it holds only a credit: <cite>, or a short name or agency
+    after the caption text ('<span>Caption.</span><span>Álex Cámara</span>')."""
+    children = [c for c in block if isinstance(c.tag, str) and c.tag not in ("br", "a")]
+    if not children:
+        return []
+    last = children[-1]
+    text = _text(last)
+    if not text or len(text.split()) > 8 or (last.tail or "").strip():
+        return []
+    if last.tag == "cite":
+        return [last]
+    rest = _text(block)[: -len(text)].strip() if _text(block).endswith(text) else ""
+    if len(rest.split()) < 3:
+        return []
+    parsed = parse_credit(text)
+    return [last] if (parsed.photographers or parsed.agencies) and not re.search(r"[.!?]$", text) else []
 
 
 def _media_in(container: HtmlElement) -> list[HtmlElement]:
@@ -240,9 +275,11 @@ _BYLINE_BOX = re.compile(r"^(?:von|by|par|por|av|af|di|door)\s+\S+\s+\S+.*(?:\d{
 
 def plausible_caption(text: str | None) -> str | None:
     """The caption text, or None for what is no caption: no letters, or an author box ('Von X, Redakteur 15:15 Uhr')."""
-    if not text or not re.search(r"[^\W\d_]{2,}", text) or _BYLINE_BOX.match(text):
+    if not text or _BYLINE_BOX.match(text):
         return None
-    return text
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    cjk = re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{4,}", text)
+    return text if len(words) >= 3 or cjk else None
 
 
 def _microdata(el: HtmlElement) -> tuple[str | None, str | None]:
@@ -269,14 +306,14 @@ def _microdata(el: HtmlElement) -> tuple[str | None, str | None]:
 def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[list[FoundImage], list[HtmlElement]]:
     """The article's images in page order, and the caption/credit elements they were read from."""
     found: list[tuple[HtmlElement, FoundImage]] = []
-    used: set[HtmlElement] = set()
+    used: dict[HtmlElement, int] = {}  # image element -> index in found
     caption_els: list[HtmlElement] = []
 
     for figure in tree.iter("figure"):
         if _excluded(figure):
             continue
         media = next((m for m in _media_in(figure) if image_src(m, base_url)), None)
-        if media is None:
+        if media is None or _excluded(media):
             continue
         src = image_src(media, base_url)
         assert src is not None
@@ -295,7 +332,7 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
             credit = _credit_text(credit_block)
             caption_els.append(credit_block)
         micro_caption, micro_credit = _microdata(figure)
-        used.update(_media_in(figure))
+        used.update((m, len(found)) for m in _media_in(figure))
         found.append((figure, _with_attributes(
             FoundImage(src, _alt(media), caption or micro_caption, credit or micro_credit), media)))
 
@@ -305,15 +342,15 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
         if any(a.tag == "figure" or a in caption_els for a in el.iterancestors()):
             continue
         media = _media_near(el, base_url)
-        if media is None or media in used or _excluded(el):
+        if media is None or _excluded(el) or _excluded(media):
+            continue
+        if media in used and found[used[media]][1].caption:
             continue
         src = image_src(media, base_url)
         assert src is not None
         if _mostly_link(el) or any(a.tag == "a" for a in el.iterancestors()):
             continue  # a teaser's headline, not a caption
         caption, credit, _ = _read_caption_block(el)
-        if caption and len(re.findall(r"[^\W\d_]{2,}", caption)) < 3 and not credit:
-            continue  # a label ("Demografie", "Ein Angebot von", a date), not a caption
         if not caption and not credit:
             continue  # an empty or wrapper element ("withoutCaption"): leave the image to a real caption
         container = el.getparent()
@@ -323,8 +360,13 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
             if credit_el is not None:
                 credit = _credit_text(credit_el)
                 caption_els.append(credit_el)
-        used.add(media)
         caption_els.append(el)
+        if media in used:  # a figure's image whose caption sits outside the <figure>
+            index = used[media]
+            old = found[index][1]
+            found[index] = (found[index][0], replace(old, caption=caption, credit=old.credit or credit))
+            continue
+        used[media] = len(found)
         found.append((media, _with_attributes(FoundImage(src, _alt(media), caption, credit), media)))
 
     positions = {node: i for i, node in enumerate(tree.iter())} if found else {}

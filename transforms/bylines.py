@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from lxml.html import HtmlElement
+
 from transforms.credits import canonical_agency
 
 _BY = re.compile(
@@ -31,6 +33,9 @@ wire wires contributor contributors reporters writers correspondents partner spo
 admin administrator webmaster guest gast
 """.split())
 _NAME_TOKEN = re.compile(r"^[^\W\d_][\w'’.-]*$")
+_CJK_NAME = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{2,4}$")
+_CJK_ROLE = re.compile(r"\s*(?:기자|특파원|記者|编辑|編集委員|撮影)(?:\s*외\s*\d+명)?\s*$|\s*외\s*\d+명\s*$")
+_HONORIFIC = re.compile(r"^(?:(?:dr|prof|mag|ing|dipl)\.?(?:-\w+\.?)?\s+)+", re.I)
 _PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "bin", "al",
                         "el", "ter", "ten", "zu", "dos", "das", "y"})
 _EMAIL_OR_HANDLE = re.compile(r"\S+@\S+|@\w+|https?://\S+")
@@ -68,6 +73,8 @@ def proper_case(name: str) -> str:
 
 
 def _looks_like_person(name: str) -> bool:
+    if _CJK_NAME.match(name):
+        return True
     tokens = name.split()
     if not 2 <= len(tokens) <= 5:
         return False
@@ -88,10 +95,12 @@ def parse_byline(values: Iterable[str], *, site_name: str | None = None) -> Byli
     persons: dict[str, str] = {}
     agencies: dict[str, str] = {}
     site = (site_name or "").casefold()
+    site_words = {w for w in re.findall(r"\w+", site) if len(w) >= 3}
     for value in values:
         if not isinstance(value, str):
             continue
         text = _EMAIL_OR_HANDLE.sub(" ", " ".join(value.split()))
+        text = re.sub(r"(?<=[^\W\d_])\d+\b", "", text)  # footnote and ORCID markers: "Rachel Brazil0"
         text = _BY.sub("", text)
         whole = canonical_agency(text.strip(" .,:;-–—()"))
         if whole:
@@ -105,9 +114,13 @@ def parse_byline(values: Iterable[str], *, site_name: str | None = None) -> Byli
             if agency:
                 agencies.setdefault(agency, agency)
                 continue
-            if site and part.casefold() == site:
-                continue
-            name = proper_case(part)
+            if site and (part.casefold() == site or site_words & set(re.findall(r"\w+", part.casefold()))):
+                continue  # the outlet itself ("MDR THÜRINGEN" on mdr.de)
+            part = _CJK_ROLE.sub("", part)
+            honorific = _HONORIFIC.match(part)
+            name = proper_case(part[honorific.end():] if honorific else part)
+            if honorific and _looks_like_person(name):
+                name = part[: honorific.end()] + name  # keep "Dr." as the page writes it
             if _looks_like_person(name):
                 persons.setdefault(name.casefold(), name)
     return Byline(tuple(persons.values()), tuple(agencies.values()))
@@ -125,3 +138,40 @@ def find_dateline(text: str) -> tuple[str | None, str | None]:
     if agency is None:
         return None, None
     return m["place"].strip(" ,") or None, agency
+
+
+_BYLINE_CLASS = re.compile(r"author|byline|autor|verfasser|writer|reporter|journalist", re.I)
+_BYLINE_EXCLUDED = re.compile(r"image|img|avatar|photo|bio|description|desc|follow|social|more|link-list", re.I)
+_BYLINE_LABEL = re.compile(r"^\s*(?:autor(?:in)?(?:/autor(?:in)?)?|author|von|by|text)\s*:?\s*$", re.I)
+
+
+def dom_bylines(tree: HtmlElement) -> list[str]:
+    """Author names from the page's first byline: rel=author, itemprop=author or an author/byline
+    class (with its like siblings, for author lists), else a label ('<strong>Autor</strong> Name')."""
+    for el in tree.xpath('//*[@rel="author" or @itemprop="author" or @class]'):
+        if el.tag in ("html", "body", "meta", "script", "style", "img"):
+            continue
+        cls = el.get("class", "")
+        if not (el.get("rel") == "author" or el.get("itemprop") == "author" or
+                (_BYLINE_CLASS.search(cls) and not _BYLINE_EXCLUDED.search(cls))):
+            continue
+        texts = [_byline_text(el)]
+        parent = el.getparent()
+        if parent is not None:
+            texts += [_byline_text(sib) for sib in el.itersiblings() if sib.tag == el.tag and sib.get("class") == cls]
+        texts = [t for t in texts if 3 <= len(t) <= 80]
+        if texts and parse_byline(texts).persons:
+            return texts[:10]
+    for label in tree.xpath("//strong|//b|//dt|//span"):
+        if _BYLINE_LABEL.match(label.text_content() or "") and label.text_content().strip():
+            tail = " ".join((label.tail or "").split())
+            if not tail and label.getnext() is not None:
+                tail = " ".join(label.getnext().text_content().split())
+            if 3 <= len(tail) <= 80:
+                return [tail]
+    return []
+
+
+def _byline_text(el: HtmlElement) -> str:
+    name_el = next((d for d in el.iterdescendants() if d.get("itemprop") == "name"), None)
+    return " ".join((name_el if name_el is not None else el).text_content().split())

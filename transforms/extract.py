@@ -33,7 +33,7 @@ from transforms.metadata import (
     split_tags,
     subtitle_texts,
 )
-from transforms.bylines import find_dateline, parse_byline
+from transforms.bylines import Byline, dom_bylines, find_dateline, parse_byline
 from transforms.credits import caption_place_date, parse_credit, split_caption_credit
 from transforms.images import FoundImage, find_images
 from transforms.language import detect_language
@@ -164,8 +164,8 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ex
                                             jsonld_name(meta.jsonld_value("publisher")), doc.sitename))
     site_names = [n for n in (site_name, meta.first_meta("og:site_name"), doc.sitename,
                               jsonld_name(meta.jsonld_value("publisher")), domain_of(canonical)) if n]
-    title = choose_title(meta.h1, [_first_text(meta.jsonld_value("headline")), meta.first_meta("og:title"),
-                                   meta.first_meta("twitter:title"), doc.title], site_names)
+    title = choose_title(_first_text(meta.jsonld_value("headline")), meta.h1, meta.first_meta("og:title"),
+                         [meta.first_meta("twitter:title"), doc.title], site_names)
     description = _first_text(meta.jsonld_value("description"), meta.first_meta("og:description"),
                               meta.first_meta("description"), doc.description)
     body = strip_leading_repeats(doc.text or "", [title, meta.h1, doc.title, meta.first_meta("og:title")])
@@ -201,7 +201,7 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ex
                           *(doc.categories or [])[:1])
     tags = split_tags([*meta.meta.get("article:tag", []), meta.jsonld_value("keywords") or [],
                        *meta.meta.get("keywords", []), *meta.meta.get("news_keywords", [])])
-    byline = parse_byline(_author_values(meta, doc.author), site_name=site_name)
+    byline = _byline(tree, meta, doc.author, site_name)
     dateline_place, dateline_agency = find_dateline(body)
     agencies = tuple(dict.fromkeys([*byline.agencies, *([dateline_agency] if dateline_agency else [])]))
 
@@ -302,22 +302,27 @@ def _is_credit_line(line: str) -> bool:
     return bool(credit) and not caption.strip(" .,;:()[]|-–—")
 
 
-def _author_values(meta: PageMetadata, fallback: str | None) -> list[str]:
-    """Author strings by source preference: JSON-LD persons, meta author, trafilatura's byline."""
-    values: list[str] = []
+def _byline(tree: HtmlElement, meta: PageMetadata, fallback: str | None, site_name: str | None) -> Byline:
+    """Persons and agencies from the first source naming a person: JSON-LD author, author meta tags,
+    byline markup, trafilatura's byline. Agencies are collected from every source."""
     author = meta.jsonld_value("author")
     items = author if isinstance(author, list) else [author] if author else []
-    for item in items:
-        name = jsonld_name(item)
-        if name:
-            values.append(name)
-    if not values:
-        values = [v for v in meta.meta.get("author", []) + meta.meta.get("article:author", [])
-                  + meta.meta.get("dc.creator", []) + meta.meta.get("sailthru.author", [])
-                  if v.strip() and not v.strip().startswith("http")]
-    if not values and fallback:
-        values = [fallback]
-    return values
+    sources = [
+        [n for n in (jsonld_name(i) for i in items) if n],
+        [v for v in meta.meta.get("author", []) + meta.meta.get("article:author", []) + meta.meta.get("dc.creator", [])
+         + meta.meta.get("sailthru.author", []) + meta.meta.get("parsely-author", [])
+         if v.strip() and not v.strip().startswith("http")],
+        dom_bylines(tree),
+        [fallback] if fallback else [],
+    ]
+    agencies: list[str] = []
+    persons: tuple[str, ...] = ()
+    for values in sources:
+        found = parse_byline(values, site_name=site_name)
+        agencies += found.agencies
+        if found.persons and not persons:
+            persons = found.persons
+    return Byline(persons, tuple(dict.fromkeys(agencies)))
 
 
 def _self_urls(meta: PageMetadata) -> list[object]:
@@ -341,7 +346,8 @@ def _first_text(*values: object) -> str | None:
         if isinstance(value, list):
             value = next((v for v in value if isinstance(v, str) and v.strip()), None)
         if isinstance(value, str) and value.strip():
-            return " ".join(value.split())
+            text = " ".join(value.split())
+            return html.unescape(text) if "&" in text else text  # JSON-LD often carries HTML entities
     return None
 
 

@@ -64,15 +64,13 @@ def _excluded_words(el: HtmlElement) -> bool:
 
 def _excluded(el: HtmlElement) -> bool:
     """True if the element sits in navigation, a related-articles list, an ad, a footer or the like
-    (below <article>), or inside a link to another page (a teaser card)."""
+    (below <article>)."""
     node: HtmlElement | None = el
     depth = 0
     while node is not None and depth < 10:
         if not isinstance(node.tag, str):
             return True
         if node.tag in _EXCLUDED_TAGS or _excluded_words(node):
-            return True
-        if node.tag == "a" and node.get("href") and not _IMAGE_HREF.search(node.get("href", "").strip()):
             return True
         if node.tag in ("article", "main", "body"):
             return False
@@ -263,6 +261,17 @@ def _is_caption_element(el: HtmlElement) -> bool:
     return False
 
 
+def _teaser(media: HtmlElement, container: HtmlElement) -> bool:
+    """True if an image is a teaser for another page: it links to a page (not to an image file) and
+    its card carries a linked headline. A link around the image alone (a gallery page) is no teaser."""
+    link = next((a for a in media.iterancestors("a") if a.get("href")), None)
+    if link is None or _IMAGE_HREF.search(link.get("href", "").strip()):
+        return False
+    if len(_text(link)) > 20:
+        return True
+    return any(len(_text(a)) >= 15 for a in container.iter("a") if a is not link and a.get("href"))
+
+
 def _mostly_link(el: HtmlElement) -> bool:
     """True if most of an element's text is link text (teaser cards, tag lists)."""
     total = len(_text(el))
@@ -313,7 +322,7 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
         if _excluded(figure):
             continue
         media = next((m for m in _media_in(figure) if image_src(m, base_url)), None)
-        if media is None or _excluded(media):
+        if media is None or _excluded(media) or _teaser(media, figure):
             continue
         src = image_src(media, base_url)
         assert src is not None
@@ -343,6 +352,9 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
             continue
         media = _media_near(el, base_url)
         if media is None or _excluded(el) or _excluded(media):
+            continue
+        container = next((a for a in el.iterancestors() if media in a.iterdescendants()), el)
+        if _teaser(media, container):
             continue
         if media in used and found[used[media]][1].caption:
             continue

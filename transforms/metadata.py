@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -329,24 +330,23 @@ def strip_site_name(title: str, site_names: list[str]) -> str:
     return out.strip()
 
 
-def _similar(a: str, b: str) -> bool:
-    ta, tb = _tokens(a), _tokens(b)
-    if not ta or not tb:
-        return False
-    return len(ta & tb) / min(len(ta), len(tb)) >= 0.6
+def choose_title(headline: str | None, h1: str | None, og_title: str | None, fallbacks: list[str | None],
+                 site_names: list[str]) -> str | None:
+    """The headline: the value most of the JSON-LD headline, the on-page <h1> and og:title agree on
+    (ties go to the JSON-LD headline, then the <h1>: the on-page headline beats the social title),
+    without site-name segments and HTML entities; else the first usable fallback (twitter:title, <title>)."""
+    def clean(value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        text = strip_site_name(html.unescape(" ".join(value.split())), site_names)
+        return None if not text or _is_site_part(text, site_names) or len(text) < 4 else text
 
-
-def choose_title(h1: str | None, meta_titles: list[str | None], site_names: list[str]) -> str | None:
-    """The headline: the on-page <h1> when it agrees with the metadata titles, else the cleaned
-    metadata title (JSON-LD headline, og:title, <title>) without site-name suffixes."""
-    cleaned = [strip_site_name(t, site_names) for t in meta_titles if t and t.strip()]
-    cleaned = [t for t in cleaned if t and not _is_site_part(t, site_names)]
-    heading = " ".join(h1.split()) if h1 else None
-    if heading and (_is_site_part(heading, site_names) or len(heading) < 8):
-        heading = None
-    if heading and (not cleaned or any(_similar(heading, t) for t in cleaned)):
-        return heading
-    return cleaned[0] if cleaned else heading
+    votes = [t for t in (clean(headline), clean(h1), clean(og_title)) if t]
+    if votes:
+        counts = {t: votes.count(t) for t in votes}
+        best = max(counts.values())
+        return next(t for t in votes if counts[t] == best)
+    return next((t for t in (clean(f) for f in fallbacks) if t), None)
 
 
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[-_.]|$)")

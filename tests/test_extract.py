@@ -131,3 +131,38 @@ def test_strip_leading_repeats_drops_title_and_subtitle_lines():
 def test_count_words_counts_cjk_characters():
     assert count_words("two words - 70-year-old") == 3
     assert count_words("東京で会議") == 5
+
+
+# --- the seed page's images, credits, agencies and site (expected.json in full) -----------------
+
+def test_seed_site_name_authors_and_agencies(seed):
+    assert seed.site_name == EXPECTED["site_name"]
+    assert list(seed.authors) == EXPECTED["authors"]  # "REUTERS" is an agency, not a person
+    assert set(seed.agencies) == set(EXPECTED["agencies"]) and seed.is_wire
+
+
+@pytest.mark.parametrize("expected", EXPECTED["images"], ids=lambda e: f"image{e['position']}")
+def test_seed_images_match_expected(seed_page, expected):
+    image = seed_page.images[expected["position"]]
+    assert (image.position, image.is_cover, image.src) == (expected["position"], expected["is_cover"], expected["src"])
+    assert norm(image.caption) == norm(expected["caption"])
+    assert image.credit_raw == expected["credit_raw"]
+    assert list(image.photographers) == expected["photographers"]
+    assert set(expected["agencies_include"]) <= set(image.agencies)
+    assert image.is_file_photo is expected["is_file_photo"]
+    assert image.caption_date.isoformat() == expected["caption_date"]
+    assert expected["caption_place_contains"] in image.caption_place
+
+
+def test_seed_has_exactly_the_expected_images(seed_page):
+    assert len(seed_page.images) == len(EXPECTED["images"])
+    assert all(i.article_id == seed_page.article.article_id for i in seed_page.images)
+    assert all(i.content_hash == seed_page.article.content_hash for i in seed_page.images)
+
+
+def test_dateline_gives_place_and_agency():
+    html = SEED.read_text().replace("A little known patriotic group",
+                                    "MOSCOW, Jan 4 (Reuters) - A little known patriotic group")
+    result = extract_article(html.encode(), page(), run_id="r")
+    assert isinstance(result, ExtractedPage)
+    assert (result.article.dateline_place, result.article.agencies) == ("MOSCOW", ("Reuters",))

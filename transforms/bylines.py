@@ -41,7 +41,8 @@ _PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "di", 
 _EMAIL_OR_HANDLE = re.compile(r"\S+@\S+|@\w+|https?://\S+")
 
 _DATELINE = re.compile(
-    r"^\s*(?P<place>[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,40}?(?:,\s*[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,30}?)?)"
+    r"^\s*(?P<place>[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,40}?(?:,\s*(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d)"
+    r"[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,30}?)?)"
     r"(?:,\s*(?:\w{3,9}\.?\s+\d{1,2}|\d{1,2}\.?\s+\w{3,9}\.?))?\s*"
     r"\((?P<agency>[^()]{2,40})\)\s*[-—–:]+\s*")
 

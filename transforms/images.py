@@ -62,6 +62,20 @@ def _excluded_words(el: HtmlElement) -> bool:
     return any(w in _EXCLUDED_WORDS or w.startswith(_EXCLUDED_STEMS) for w in words if w)
 
 
+def _teaser_word(el: HtmlElement) -> bool:
+    return any(w.startswith("teaser") for w in re.split(r"[\s_-]+", el.get("class", "").lower()))
+
+
+def _in_teaser_list(el: HtmlElement) -> bool:
+    """A teaser among teasers ('more from this section'); a lone 'teaser-image' is the article's lead."""
+    if not _teaser_word(el):
+        return False
+    if any(w.startswith(("teasergroup", "teaserlist", "teasers")) for w in el.get("class", "").lower().split()):
+        return True
+    return any(_teaser_word(sib) for sib in (*el.itersiblings(), *el.itersiblings(preceding=True))
+               if isinstance(sib.tag, str))
+
+
 def _excluded(el: HtmlElement) -> bool:
     """True if the element sits in navigation, a related-articles list, an ad, a footer or the like
     (below <article>)."""
@@ -70,7 +84,7 @@ def _excluded(el: HtmlElement) -> bool:
     while node is not None and depth < 10:
         if not isinstance(node.tag, str):
             return True
-        if node.tag in _EXCLUDED_TAGS or _excluded_words(node):
+        if node.tag in _EXCLUDED_TAGS or _excluded_words(node) or _in_teaser_list(node):
             return True
         if node.tag in ("article", "main", "body"):
             return False
@@ -185,7 +199,8 @@ def _read_caption_block(block: HtmlElement) -> tuple[str | None, str | None, lis
             pieces.append(el.tail)
 
     walk(block)
-    caption = plausible_caption(" ".join("".join(pieces).split()) or None)
+    caption = plausible_caption(" ".join("".join(pieces).split()) or None,
+                                min_words=2 if block.tag == "figcaption" else 3)
     credit = " ".join(_text(el) for el in credit_els if _text(el)) or None
     if credit:
         _, inline = split_caption_credit(credit)
@@ -212,10 +227,21 @@ def _unmarked_credit(block: HtmlElement) -> list[HtmlElement]:
     return [last] if (parsed.photographers or parsed.agencies) and not re.search(r"[.!?]$", text) else []
 
 
+def _is_media(el: HtmlElement) -> bool:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in _MEDIA_TAGS:
+        return True
+    # custom elements such as <storefront-image src=...>
+    return "-" in tag and ("img" in tag or "image" in tag) and any(a in el.attrib for a in ("src", "srcset"))
+
+
 def _media_in(container: HtmlElement) -> list[HtmlElement]:
-    """The image elements in a container: <img>, <amp-img>, or a <picture> without either."""
+    """The image elements in a container: <img>, <amp-img>, custom image elements, or a <picture>
+    without any of those."""
     out: list[HtmlElement] = []
-    for el in container.iter(*_MEDIA_TAGS):
+    for el in container.iter():
+        if not _is_media(el):
+            continue
         if el.tag == "picture" and any(True for _ in el.iter("img", "amp-img")):
             continue
         out.append(el)  # <noscript> copies included: the lazy original may hold only a placeholder
@@ -282,13 +308,14 @@ def _mostly_link(el: HtmlElement) -> bool:
 _BYLINE_BOX = re.compile(r"^(?:von|by|par|por|av|af|di|door)\s+\S+\s+\S+.*(?:\d{1,2}[.:/]\d{1,2}|uhr\b)", re.I)
 
 
-def plausible_caption(text: str | None) -> str | None:
-    """The caption text, or None for what is no caption: no letters, or an author box ('Von X, Redakteur 15:15 Uhr')."""
+def plausible_caption(text: str | None, min_words: int = 3) -> str | None:
+    """The caption text, or None for what is no caption: a label of fewer than ``min_words`` words
+    ('Demografie', a date), or an author box ('Von X, Redakteur 15:15 Uhr')."""
     if not text or _BYLINE_BOX.match(text):
         return None
     words = re.findall(r"[^\W\d_]{2,}", text)
     cjk = re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{4,}", text)
-    return text if len(words) >= 3 or cjk else None
+    return text if len(words) >= min_words or cjk else None
 
 
 def _microdata(el: HtmlElement) -> tuple[str | None, str | None]:
@@ -322,7 +349,7 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
         if _excluded(figure):
             continue
         media = next((m for m in _media_in(figure) if image_src(m, base_url)), None)
-        if media is None or _excluded(media) or _teaser(media, figure):
+        if media is None or _excluded(media.getparent()) or _teaser(media, figure):
             continue
         src = image_src(media, base_url)
         assert src is not None
@@ -351,7 +378,7 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
         if any(a.tag == "figure" or a in caption_els for a in el.iterancestors()):
             continue
         media = _media_near(el, base_url)
-        if media is None or _excluded(el) or _excluded(media):
+        if media is None or _excluded(el) or _excluded(media.getparent()):
             continue
         container = next((a for a in el.iterancestors() if media in a.iterdescendants()), el)
         if _teaser(media, container):

@@ -248,6 +248,8 @@ def image_records(found: list[FoundImage], article: ArticleRecord, *,
             caption, credit = split_caption_credit(caption)
             if not credit and (tail := _SLASH_TAIL.search(caption)) and parse_credit(tail[1]).photographers:
                 caption, credit = caption[: tail.start()].rstrip(), tail[1]  # "... in Palma / Lorenzo Marina"
+            elif not credit and (tail := _BRACKET_SLASH_TAIL.search(caption)):
+                caption, credit = caption[: tail.start()].rstrip(), tail[1]  # "... in Gaza. (Jane Doe/CBC)"
         elif caption and credit:
             caption, _inline = split_caption_credit(caption)  # the markup's credit wins; drop a repeated one
         caption = html.unescape(caption) if caption and "&" in caption else (caption or None)
@@ -287,6 +289,7 @@ def remove_leaked_captions(body: str, images: list[FoundImage]) -> str:
 
 
 _SLASH_TAIL = re.compile(r"\s+/\s+([^/]{3,60})$")
+_BRACKET_SLASH_TAIL = re.compile(r"\s*\(([^()]{2,40}/[^()]{2,40})\)\s*$")
 _CREDIT_LINE = re.compile(
     r"^\W*(?:(?:photo|foto|bild|image|picture|credit|quelle|source)s?\s*(?:credit)?\s*[:©]|©|\(c\)\s)", re.I)
 

@@ -201,10 +201,7 @@ def _read_caption_block(block: HtmlElement) -> tuple[str | None, str | None, lis
     walk(block)
     caption = plausible_caption(" ".join("".join(pieces).split()) or None,
                                 min_words=2 if block.tag == "figcaption" else 3)
-    credit = " ".join(_text(el) for el in credit_els if _text(el)) or None
-    if credit:
-        _, inline = split_caption_credit(credit)
-        credit = inline or credit.strip("()[] ")
+    credit = clean_credit(" ".join(_text(el) for el in credit_els if _text(el)))
     return caption, credit, credit_els
 
 
@@ -331,11 +328,8 @@ def _microdata(el: HtmlElement) -> tuple[str | None, str | None]:
         if name and value and name not in props:
             props[name] = " ".join(value.split())
     caption = _clean(props.get("caption") or props.get("description"))
-    credit = _clean(props.get("creditText") or props.get("credittext") or props.get("author")
-                    or props.get("copyrightholder"))
-    if credit:
-        _, inline = split_caption_credit(credit)
-        credit = inline or credit.strip("()[] ")
+    credit = clean_credit(_clean(props.get("creditText") or props.get("credittext") or props.get("author")
+                                 or props.get("copyrightholder")))
     return caption, credit
 
 
@@ -367,6 +361,8 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
         if credit_block is not None and not credit:
             credit = _credit_text(credit_block)
             caption_els.append(credit_block)
+        if not credit:
+            credit = _credit_after(figure) or _credit_in_title(media)
         micro_caption, micro_credit = _microdata(figure)
         used.update((m, len(found)) for m in _media_in(figure))
         found.append((figure, _with_attributes(
@@ -390,6 +386,7 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
         if _mostly_link(el) or any(a.tag == "a" for a in el.iterancestors()):
             continue  # a teaser's headline, not a caption
         caption, credit, _ = _read_caption_block(el)
+        credit = credit or _credit_in_title(media)
         if not caption and not credit:
             continue  # an empty or wrapper element ("withoutCaption"): leave the image to a real caption
         container = el.getparent()
@@ -414,12 +411,49 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
     return _with_cover(merged, meta, base_url), caption_els
 
 
+def _credit_after(el: HtmlElement) -> str | None:
+    """A credit element right after a figure (its next sibling, or the next one of its wrapper)."""
+    for node in (el, el.getparent()):
+        if node is None:
+            continue
+        sibling = node.getnext()
+        if sibling is not None and isinstance(sibling.tag, str):
+            marked = sibling if _CREDIT_CLASS.search(_classes(sibling)) else next(
+                (d for d in sibling.iterdescendants() if isinstance(d.tag, str) and _CREDIT_CLASS.search(_classes(d))),
+                None)
+            if marked is not None and len(_text(marked)) <= 120:
+                return _credit_text(marked)
+    return None
+
+
+def _credit_in_title(media: HtmlElement) -> str | None:
+    """A credit in an image's title attribute: 'Zwei Menschen. | Bildrechte: MDR/David Straub'."""
+    title = " ".join((media.get("title") or "").split())
+    if not title:
+        return None
+    _, credit = split_caption_credit(title)
+    return credit
+
+
 def _credit_text(el: HtmlElement) -> str | None:
-    text = _text(el)
+    return clean_credit(_text(el))
+
+
+_LABEL_PREFIX = re.compile(
+    r"^(?:(?:photo|foto|bild|image|picture|credit|copyright|quelle|source|bildquelle|bildrechte|fotos?|"
+    r"crédito|crédit|kuva|zdjęcie|фото)s?\s*(?:credit|credits|rechte)?\s*[:：]|©|\(c\))\s*", re.I)
+
+
+def clean_credit(text: str | None) -> str | None:
+    """A credit element's text without its label and wrapping brackets:
+    '(photo credit: REUTERS/STRINGER)' -> 'REUTERS/STRINGER'; 'Alketa Misja (dpa)' stays whole."""
     if not text:
         return None
-    _, inline = split_caption_credit(text)
-    return inline or text.strip("()[] ")
+    value = " ".join(text.split())
+    if value.startswith(("(", "[")) and value.endswith((")", "]")):
+        value = value[1:-1].strip()
+    value = _LABEL_PREFIX.sub("", value).strip()
+    return value or None
 
 
 def _alt(img: HtmlElement) -> str | None:

@@ -107,6 +107,11 @@ def norm_text(text: str | None) -> str:
     return _EDGE_PUNCT.sub("", collapse(text).casefold())
 
 
+def words_of(text: str | None) -> str:
+    """The text's words, casefolded, joined by single spaces: punctuation and its spacing ignored."""
+    return " ".join(re.findall(r"\w+", (text or "").casefold()))
+
+
 def norm_credit(text: str | None) -> str:
     """A credit string for comparison: casefolded, no ©, no leading label, no surrounding brackets."""
     value = collapse(text).casefold().replace("©", " ").replace("(c)", " ")
@@ -469,9 +474,11 @@ def score_page(truth: Truth, pred: Prediction) -> dict[str, Any]:
         # Strings that the true body itself contains (a caption repeating a sentence, a credit naming
         # something the article talks about) are not leak candidates.
         true_body = norm_text(truth.body) if truth.body is not None else ""
+        # captions compared as word sequences: "Wealthynickel , two" in a caption is "Wealthynickel, two" in the body
+        true_words, body_words = words_of(true_body), words_of(body)
         caps = [c for c in truth.captions
-                if len(norm_text(c)) >= MIN_LEAK_CAPTION and norm_text(c) not in true_body]
-        cap_leaks = [c for c in caps if norm_text(c) in body]
+                if len(norm_text(c)) >= MIN_LEAK_CAPTION and words_of(c) not in true_words]
+        cap_leaks = [c for c in caps if words_of(c) in body_words]
         creds = [c for c in dict.fromkeys(truth.credits)
                  if len(norm_credit(c)) >= MIN_LEAK_CREDIT and not is_agency_only(c)
                  and not _credit_in(norm_credit(c), true_body)]

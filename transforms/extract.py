@@ -243,7 +243,9 @@ def image_records(found: list[FoundImage], article: ArticleRecord, *,
     """ImageRecords for the images found: captions split from credits, credits parsed, wire endings read."""
     records: list[ImageRecord] = []
     for position, image in enumerate(found):
-        caption, credit = image.caption, image.credit
+        caption, credit = _strip_ui(image.caption), _strip_ui(image.credit)
+        if caption and not credit and (ja := _JA_CREDIT.search(caption)):
+            caption, credit = caption[: ja.start()].rstrip(), ja[1]  # "...（潟沼義樹撮影）": photo by
         if caption and not credit:
             caption, credit = split_caption_credit(caption)
             if not credit and (tail := _SLASH_TAIL.search(caption)) and parse_credit(tail[1]).photographers:
@@ -286,6 +288,16 @@ def remove_leaked_captions(body: str, images: list[FoundImage]) -> str:
             continue
         kept.append(line)
     return "\n".join(kept)
+
+
+_UI_TAIL = re.compile(r"\s*(?:vis mer|vis mindre|show more|show less|read more|mehr anzeigen|weniger anzeigen|"
+                      r"läs mer|lue lisää|lire plus|leer más|leggi di più|meer lezen|expand|zoom)\s*$", re.I)
+_JA_CREDIT = re.compile(r"[（(]([^（）()]{1,20}?)撮影[）)]\s*$")
+
+
+def _strip_ui(text: str | None) -> str | None:
+    """Text without a trailing widget label ('... Vis mer', 'Show more')."""
+    return _UI_TAIL.sub("", text).strip() or None if text else text
 
 
 _SLASH_TAIL = re.compile(r"\s+/\s+([^/]{3,60})$")

@@ -43,7 +43,6 @@ import functools
 import gzip
 import json
 import re
-from urllib.parse import urlsplit
 import sys
 import time
 import unicodedata
@@ -54,6 +53,7 @@ from datetime import time as dtime
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

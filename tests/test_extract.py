@@ -166,3 +166,10 @@ def test_dateline_gives_place_and_agency():
     result = extract_article(html.encode(), page(), run_id="r")
     assert isinstance(result, ExtractedPage)
     assert (result.article.dateline_place, result.article.agencies) == ("MOSCOW", ("Reuters",))
+
+
+def test_language_is_detected_when_the_page_declares_none():
+    html = SEED.read_text().replace('<html lang="en" dir="ltr">', "<html>").replace('"inLanguage": "en"', '"x": 1')
+    result = extract_article(html.encode(), page(), run_id="r")
+    assert isinstance(result, ExtractedPage)
+    assert result.article.language == "en" and "language:detected" in result.article.issues

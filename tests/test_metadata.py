@@ -83,3 +83,61 @@ def test_split_tags_splits_and_deduplicates_case_insensitively():
 ])
 def test_clean_site_name(value, expected):
     assert clean_site_name(value) == expected
+
+
+from transforms.language import detect_language  # noqa: E402
+from transforms.metadata import choose_title, date_in_url, strip_site_name  # noqa: E402
+
+SITES = ["CBC News", "cbc.ca"]
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("What's next for Gaza? | CBC News", "What's next for Gaza?"),
+    ("CBC News - What's next for Gaza?", "What's next for Gaza?"),
+    ("Biden - Trump debate: what to watch | cbc.ca", "Biden - Trump debate: what to watch"),
+    ("No site here", "No site here"),
+])
+def test_strip_site_name(title, expected):
+    assert strip_site_name(title, SITES) == expected
+
+
+def test_choose_title_takes_the_value_most_sources_agree_on():
+    assert choose_title("SEO headline", "On-page headline", "On-page headline", [], SITES) == "On-page headline"
+
+
+def test_choose_title_prefers_jsonld_then_h1_on_a_tie():
+    assert choose_title("Headline A", "Headline B", "Headline C", [], SITES) == "Headline A"
+    assert choose_title(None, "Headline B", "Headline C | CBC News", [], SITES) == "Headline B"
+
+
+def test_choose_title_unescapes_entities_and_skips_the_site_name_as_h1():
+    assert choose_title("Mexico&#8217;s plan", "CBC News", None, [], SITES) == "Mexico’s plan"
+
+
+def test_choose_title_falls_back_to_the_title_element():
+    assert choose_title(None, None, None, [None, "Fallback headline | CBC News"], SITES) == "Fallback headline"
+
+
+@pytest.mark.parametrize(("url", "day"), [
+    ("https://x.example/2024/09/03/story", "2024-09-03"),
+    ("https://x.example/news/20240903-story", "2024-09-03"),
+    ("https://x.example/2024/13/03/story", None),
+    ("https://x.example/story?date=2024/09/03", None),
+])
+def test_date_in_url(url, day):
+    parsed = date_in_url(url)
+    assert (parsed.at.date().isoformat() if parsed else None) == day
+    assert parsed is None or parsed.precision == "day"
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("Die Bundesregierung hat am Montag beschlossen, die Steuern zu senken, sagte der Minister.", "de"),
+    ("The government decided on Monday to lower taxes, the minister told reporters.", "en"),
+    ("El gobierno decidió el lunes bajar los impuestos, dijo el ministro a los periodistas.", "es"),
+])
+def test_detect_language(text, code):
+    assert detect_language(text) == code
+
+
+def test_detect_language_needs_some_text():
+    assert detect_language("OK 123") is None

@@ -128,3 +128,13 @@ def test_cli_run_prints_summary_on_stderr_and_nothing_on_stdout(http_server, pre
     assert "1 articles (1 new, 0 already stored), 1 quarantined" in result.stderr
     strict = CliRunner().invoke(cli, [*args, "--max-reject-rate", "0.2"], catch_exceptions=False)
     assert strict.exit_code == 3 and "reject rate 50% is above 20%" in strict.stderr
+
+
+def test_images_are_loaded_with_parsed_credits(two_runs):
+    settings, *_ = two_runs
+    rows = table(settings, "select i.position, i.credit_raw, i.agencies, i.caption_date::varchar from images i "
+                           "join articles a using (article_id, content_hash) where a.domain = 'jpost.com' "
+                           "order by i.position")
+    assert [(r[0], r[1]) for r in rows] == [(0, "SPUTNIK/PAVEL DENYAKOV/KREMLIN via REUTERS/FILE PHOTO"),
+                                            (1, "REUTERS/STRINGER")]
+    assert rows[0][2] == ["Sputnik", "Reuters"] and rows[0][3] == "2022-12-19"

@@ -24,14 +24,16 @@ _ROLE_TAIL = re.compile(
     r"(?:reporter|correspondent|editor|writer|journalist|columnist|contributor|photographer|producer|"
     r"analyst|redakteur(?:in)?|korrespondent(?:in)?|journalist(?:in)?|autor(?:in)?|redaktion|"
     r"reportero|periodista|redactor|giornalista|redattore|rédacteur|envoyé spécial)\b.*$", re.I)
-_NOT_NAME_WORDS = frozenset("""
-news nachrichten redaktion editorial editors staff team desk online digital newsroom agency agencies
-press presse media medien zeitung newspaper times post journal tribune herald daily weekly magazine
-service services network networks group tv radio channel ltd inc gmbh ag llc corp company ministry
-department police office government university foundation institute club association verlag online-redaktion
-wire wires contributor contributors reporters writers correspondents partner sponsored advertisement anzeige
-admin administrator webmaster guest gast
-""".split())
+_NOT_NAME_WORDS = frozenset({
+    "news", "nachrichten", "redaktion", "editorial", "editors", "staff", "team", "desk", "online", "digital",
+    "newsroom", "agency", "agencies", "press", "presse", "media", "medien", "zeitung", "newspaper", "times",
+    "post", "journal", "tribune", "herald", "daily", "weekly", "magazine", "service", "services", "network",
+    "networks", "group", "tv", "radio", "channel", "ltd", "inc", "gmbh", "ag", "llc", "corp", "company",
+    "ministry", "department", "police", "office", "government", "university", "foundation", "institute", "club",
+    "association", "verlag", "online-redaktion", "wire", "wires", "contributor", "contributors", "reporters",
+    "writers", "correspondents", "partner", "sponsored", "advertisement", "anzeige", "admin", "administrator",
+    "webmaster", "guest", "gast",
+})
 _NAME_TOKEN = re.compile(r"^[^\W\d_][\w'’.-]*$")
 _CJK_NAME = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{2,4}$")
 _CJK_ROLE = re.compile(r"\s*(?:기자|특파원|記者|编辑|編集委員|撮影)(?:\s*외\s*\d+명)?\s*$|\s*외\s*\d+명\s*$")
@@ -41,7 +43,8 @@ _PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "di", 
 _EMAIL_OR_HANDLE = re.compile(r"\S+@\S+|@\w+|https?://\S+")
 
 _DATELINE = re.compile(
-    r"^\s*(?P<place>[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,40}?(?:,\s*(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d)"
+    r"^\s*(?P<place>[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,40}?"
+    r"(?:,\s*(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d)"
     r"[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,30}?)?)"
     r"(?:,\s*(?:\w{3,9}\.?\s+\d{1,2}|\d{1,2}\.?\s+\w{3,9}\.?))?\s*"
     r"\((?P<agency>[^()]{2,40})\)\s*[-—–:]+\s*")

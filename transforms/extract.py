@@ -18,6 +18,10 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.utils import detect_encoding, load_html
 
+from transforms.bylines import Byline, dom_bylines, find_dateline, parse_byline
+from transforms.credits import caption_place_date, parse_credit, split_caption_credit
+from transforms.images import FoundImage, find_images
+from transforms.language import detect_language
 from transforms.metadata import (
     PageMetadata,
     choose_title,
@@ -26,17 +30,12 @@ from transforms.metadata import (
     find_modified,
     find_published,
     jsonld_name,
-    jsonld_names,
     normalize_language,
     parse_date,
     read_page_metadata,
     split_tags,
     subtitle_texts,
 )
-from transforms.bylines import Byline, dom_bylines, find_dateline, parse_byline
-from transforms.credits import caption_place_date, parse_credit, split_caption_credit
-from transforms.images import FoundImage, find_images
-from transforms.language import detect_language
 from transforms.schema import ArticleRecord, ExtractedPage, ImageRecord, Reject
 from transforms.urls import article_id_of, canonicalize_url, domain_of, sha1_hex
 

@@ -261,10 +261,7 @@ def _media_near(caption_el: HtmlElement, base: str) -> HtmlElement | None:
 
 def _is_after(a: HtmlElement, b: HtmlElement) -> bool:
     """True if element a comes after element b in document order."""
-    for el in b.itersiblings():
-        if el is a or a in el.iterdescendants():
-            return True
-    return False
+    return any(el is a or a in el.iterdescendants() for el in b.itersiblings())
 
 
 def _is_caption_element(el: HtmlElement) -> bool:
@@ -479,6 +476,7 @@ def _jsonld_images(meta: PageMetadata, base_url: str) -> list[FoundImage]:
     value = meta.jsonld_value("image")
     items = value if isinstance(value, list) else [value] if value else []
     out: list[FoundImage] = []
+    url: Any
     for item in items[:20]:
         if isinstance(item, str):
             url, caption, credit = item, None, None

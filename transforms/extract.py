@@ -24,8 +24,8 @@ from transforms.images import FoundImage, find_images
 from transforms.language import detect_language
 from transforms.metadata import (
     PageMetadata,
+    choose_site_name,
     choose_title,
-    clean_site_name,
     date_in_url,
     find_modified,
     find_published,
@@ -159,8 +159,8 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ex
                       detail="no main text found", raw_ref=page.raw_ref)
 
     issues: list[str] = []
-    site_name = clean_site_name(_first_text(meta.first_meta("og:site_name"), meta.first_meta("application-name"),
-                                            jsonld_name(meta.jsonld_value("publisher")), doc.sitename))
+    site_name = choose_site_name([meta.first_meta("og:site_name"), meta.first_meta("application-name"),
+                                  jsonld_name(meta.jsonld_value("publisher")), doc.sitename])
     site_names = [n for n in (site_name, meta.first_meta("og:site_name"), doc.sitename,
                               jsonld_name(meta.jsonld_value("publisher")), domain_of(canonical)) if n]
     title = choose_title(_first_text(meta.jsonld_value("headline")), meta.h1, meta.first_meta("og:title"),

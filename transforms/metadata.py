@@ -270,6 +270,23 @@ def clean_site_name(value: str | None) -> str | None:
     return (named or parts or [None])[0]
 
 
+_LEGAL_FORM = re.compile(r"\b(?:gmbh|ltd|inc|llc|s\.?l|s\.?a|s\.?p\.?a|ag|plc|corp|co\. kg|kg|oy|ab|as|bv|nv)\.?$|"
+                         r"版权所有|copyright|all rights reserved", re.I)
+
+
+def choose_site_name(candidates: list[str | None]) -> str | None:
+    """The outlet's name from candidates in order of trust (og:site_name, application-name, JSON-LD
+    publisher, ...): URLs, company legal names ('... GmbH') and headline-length strings are skipped,
+    and a name beats a bare domain ('MDR' over 'mdr.de')."""
+    names: list[str] = []
+    for value in candidates:
+        cleaned = clean_site_name(html.unescape(value)) if value else None
+        if not cleaned or "://" in cleaned or _LEGAL_FORM.search(cleaned) or len(cleaned.split()) > 5:
+            continue
+        names.append(cleaned)
+    return next((n for n in names if not _DOMAINISH.match(n)), names[0] if names else None)
+
+
 def jsonld_name(value: Any) -> str | None:
     """The name in a JSON-LD value that is a string, a {name: ...} object or a list of them."""
     if isinstance(value, str):

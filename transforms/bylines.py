@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -149,6 +150,11 @@ _BYLINE_EXCLUDED = re.compile(r"image|img|avatar|photo|bio|description|desc|foll
 _BYLINE_LABEL = re.compile(r"^\s*(?:autor(?:in)?(?:/autor(?:in)?)?|author|von|by|text)\s*:?\s*$", re.I)
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_byline_class(cls: str) -> bool:
+    return bool(_BYLINE_CLASS.search(cls)) and not _BYLINE_EXCLUDED.search(cls)
+
+
 def dom_bylines(tree: HtmlElement) -> list[str]:
     """Author names from the page's first byline: rel=author, itemprop=author or an author/byline
     class (with its like siblings, for author lists), else a label ('<strong>Autor</strong> Name')."""
@@ -156,8 +162,7 @@ def dom_bylines(tree: HtmlElement) -> list[str]:
         if el.tag in ("html", "body", "meta", "script", "style", "img"):
             continue
         cls = el.get("class", "")
-        if not (el.get("rel") == "author" or el.get("itemprop") == "author" or
-                (_BYLINE_CLASS.search(cls) and not _BYLINE_EXCLUDED.search(cls))):
+        if not (el.get("rel") == "author" or el.get("itemprop") == "author" or _is_byline_class(cls)):
             continue
         texts = [_byline_text(el)]
         parent = el.getparent()

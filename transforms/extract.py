@@ -312,6 +312,8 @@ def _is_credit_line(line: str) -> bool:
         return False
     if _CREDIT_LINE.match(text):
         return True
+    if not any(c in text for c in "/©()|") and not text.isupper():
+        return False  # a credit without a label has a slash, a bracket or capitals ("REUTERS/X", "(AP Photo)")
     caption, credit = split_caption_credit(text)
     return bool(credit) and not caption.strip(" .,;:()[]|-–—")
 

@@ -8,6 +8,7 @@ cover. The caption and credit elements found are returned too, so the body text 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -264,13 +265,21 @@ def _is_after(a: HtmlElement, b: HtmlElement) -> bool:
     return any(el is a or a in el.iterdescendants() for el in b.itersiblings())
 
 
+@functools.lru_cache(maxsize=4096)
+def _class_kind(cls: str) -> str:
+    """'caption', 'info' (text/description: a caption inside an image container) or '' for a class."""
+    if _CAPTION_CLASS.search(cls):
+        return "caption"
+    if _INFO_CLASS.search(cls) and not _CREDIT_CLASS.search(cls):
+        return "info"
+    return ""
+
+
 def _is_caption_element(el: HtmlElement) -> bool:
     """A caption by its class, or a text/info/description element inside an image container."""
-    cls = el.get("class", "")
-    if _CAPTION_CLASS.search(cls):
-        return True
-    if not _INFO_CLASS.search(cls) or _CREDIT_CLASS.search(cls):
-        return False
+    kind = _class_kind(el.get("class", ""))
+    if kind != "info":
+        return kind == "caption"
     node = el
     for _ in range(3):
         node = node.getparent()

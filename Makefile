@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 
-.PHONY: setup demo test bench lint clean-data sample
+.PHONY: setup demo test bench quality lint clean-data sample
 
 setup: $(STAMP)
 
@@ -28,6 +28,8 @@ demo: $(STAMP)
 	@$(DATELINE) query articles_per_site_month
 	@echo; echo "== Quarantined pages by stage and reason (sql/quarantine_reasons.sql)"
 	@$(DATELINE) query quarantine_reasons
+	@echo; echo "== Agencies named by image credits (sql/credit_agencies.sql)"
+	@$(DATELINE) query credit_agencies
 	@echo; echo "== Example: the newest English articles (dateline sql \"...\")"
 	@$(DATELINE) sql "select published_at, site_name, title from articles_current \
 	  where language = 'en' order by published_at desc limit 8"
@@ -38,6 +40,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/body_f1.py
 	$(BIN)/python bench/throughput.py
+
+quality: $(STAMP)
+	$(BIN)/python bench/quality.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check flows transforms tests bench

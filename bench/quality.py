@@ -18,8 +18,9 @@ share with its n (the pages or strings it is counted over):
   agencies and site names as authors, Dateline's authors are persons only).
 - caption recall / precision: captions casefolded, whitespace collapsed, surrounding punctuation
   stripped; two match when difflib's ratio is >= 0.9 or one contains the other and the shorter has
-  >= 0.9 of the longer's length. Recall is over truth captions, precision over predicted captions,
-  both on pages with image truth.
+  >= 0.9 of the longer's length. Recall is over truth captions on pages with image truth; precision
+  over predicted captions on pages whose truth has at least one caption (a truth with images but no
+  caption at all records none of the page's captions, so it cannot judge them).
 - credit recall: each truth credit string (an element of an image's authors) is recalled when its
   normalized form (casefolded, "©" and leading labels like "Foto:" removed, brackets stripped) is a
   substring of the page's predicted credit_raw values joined, or fuzzy-matches one of them.
@@ -464,8 +465,11 @@ def score_page(truth: Truth, pred: Prediction) -> dict[str, Any]:
         wrong = [p for p in pred.captions if not any(caption_matches(p, c) for c in truth.captions)]
         out["caption_recall"] = {"hits": len(truth.captions) - len(missed), "n": len(truth.captions),
                                  "missed": missed}
-        out["caption_precision"] = {"hits": len(pred.captions) - len(wrong), "n": len(pred.captions),
-                                    "wrong": wrong}
+        # a page whose truth records no caption at all cannot judge predicted captions (the truth's
+        # parser skipped them: e.g. BR's images have captions on the page and None in the truth)
+        judged = pred.captions if truth.captions else []
+        wrong = wrong if truth.captions else []
+        out["caption_precision"] = {"hits": len(judged) - len(wrong), "n": len(judged), "wrong": wrong}
         lost = [c for c in truth.credits if not credit_recalled(c, pred.credits)]
         out["credit_recall"] = {"hits": len(truth.credits) - len(lost), "n": len(truth.credits), "missed": lost}
         out["images"] = {"truth_captions": truth.captions, "truth_credits": truth.credits,

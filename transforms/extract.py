@@ -20,7 +20,7 @@ from trafilatura.utils import detect_encoding, load_html
 
 from transforms.bylines import Byline, dom_bylines, find_dateline, parse_byline
 from transforms.credits import caption_place_date, parse_credit, split_caption_credit
-from transforms.images import FoundImage, find_images
+from transforms.images import FoundImage, clean_credit, find_images
 from transforms.language import detect_language
 from transforms.metadata import (
     PageMetadata,
@@ -243,6 +243,8 @@ def image_records(found: list[FoundImage], article: ArticleRecord, *,
     records: list[ImageRecord] = []
     for position, image in enumerate(found):
         caption, credit = _strip_ui(image.caption), _strip_ui(image.credit)
+        if caption and _LABELLED.match(caption) and not credit:
+            caption, credit = None, clean_credit(caption)  # "Source: China Statistical Yearbook": all credit
         if caption and not credit and (ja := _JA_CREDIT.search(caption)):
             caption, credit = caption[: ja.start()].rstrip(), ja[1]  # "...（潟沼義樹撮影）": photo by
         if caption and not credit:
@@ -299,6 +301,7 @@ def _strip_ui(text: str | None) -> str | None:
     return _UI_TAIL.sub("", text).strip() or None if text else text
 
 
+_LABELLED = re.compile(r"^(?:source|sources|quelle|quellen|fuente|credit|credits|photo|foto|bild|image)s?\s*:", re.I)
 _SLASH_TAIL = re.compile(r"\s+/\s+([^/]{3,60})$")
 _BRACKET_SLASH_TAIL = re.compile(r"\s*\(([^()]{2,40}/[^()]{2,40})\)\s*$")
 _CREDIT_LINE = re.compile(

@@ -77,6 +77,12 @@ def _in_teaser_list(el: HtmlElement) -> bool:
                if isinstance(sib.tag, str))
 
 
+def _holds_article(el: HtmlElement) -> bool:
+    """True for a page-level wrapper ('page page-banner') that holds the story's paragraphs: its
+    class says nothing about the images in it."""
+    return sum(1 for p in el.iter("p") if len(p.text_content()) > 80) >= 6
+
+
 def _excluded(el: HtmlElement) -> bool:
     """True if the element sits in navigation, a related-articles list, an ad, a footer or the like
     (below <article>)."""
@@ -86,7 +92,8 @@ def _excluded(el: HtmlElement) -> bool:
         if not isinstance(node.tag, str):
             return True
         if node.tag in _EXCLUDED_TAGS or _excluded_words(node) or _in_teaser_list(node):
-            return True
+            if node.tag in _EXCLUDED_TAGS or not _holds_article(node):
+                return True
         if node.tag in ("article", "main", "body"):
             return False
         node = node.getparent()

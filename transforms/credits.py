@@ -224,7 +224,7 @@ _LABEL_WORDS = (
     "copyright", "quelle", "quellen", "source", "sources", "fuente", "kuva", "zdjęcie", "zdjęcia", "fot.", "fot",
     "snímek", "ljósmynd", "nuotr.", "video", "vídeo", "illustration", "grafik", "graphic", "infografik",
     "archivbild", "archivfoto", "archive photo", "file photo", "symbolbild", "symbolfoto", "pool photo",
-    "handout photo",
+    "handout photo", "фото", "фотография", "коллаж", "isithombe", "bilde", "billede", "kuvat",
 )
 _LABEL_ALT = "|".join(re.escape(w) for w in sorted(_LABEL_WORDS, key=len, reverse=True))
 # labels that need nothing after them ("© X", "Courtesy of X")

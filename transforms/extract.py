@@ -243,6 +243,7 @@ def image_records(found: list[FoundImage], article: ArticleRecord, *,
     records: list[ImageRecord] = []
     for position, image in enumerate(found):
         caption, credit = _strip_ui(image.caption), _strip_ui(image.credit)
+        caption = _COUNTER.sub("", caption) if caption else caption  # "1 of 12 | ..." in a slideshow
         if caption and _LABELLED.match(caption) and not credit:
             caption, credit = None, clean_credit(caption)  # "Source: China Statistical Yearbook": all credit
         if caption and not credit and (ja := _JA_CREDIT.search(caption)):
@@ -301,6 +302,7 @@ def _strip_ui(text: str | None) -> str | None:
     return _UI_TAIL.sub("", text).strip() or None if text else text
 
 
+_COUNTER = re.compile(r"^\s*\d+\s*(?:of|von|de|/|sur|di|av|af)\s*\d+\s*[|:–-]?\s*", re.I)
 _LABELLED = re.compile(r"^(?:source|sources|quelle|quellen|fuente|credit|credits|photo|foto|bild|image)s?\s*:", re.I)
 _SLASH_TAIL = re.compile(r"\s+/\s+([^/]{3,60})$")
 _BRACKET_SLASH_TAIL = re.compile(r"\s*\(([^()]{2,40}/[^()]{2,40})\)\s*$")

@@ -29,7 +29,7 @@ _CREDIT_CLASS = re.compile(
 _EXCLUDED_STEMS = ("related", "recommend", "promo", "sidebar", "newsletter", "comment", "outbrain",
                    "taboola", "advert", "sponsor", "social", "share", "sharing", "nav", "menu", "footer", "avatar",
                    "logo", "icon", "trending", "mostread", "paywall", "author", "byline", "profile", "headshot",
-                   "mugshot", "banner", "breadcrumb", "popup", "modal", "cookie", "subscribe", "recirc", "widget")
+                   "mugshot", "banner", "breadcrumb", "popup", "cookie", "subscribe", "recirc")
 _EXCLUDED_WORDS = frozenset({"ad", "ads", "morestories", "moretop"})
 _EXCLUDED_TAGS = frozenset({"nav", "footer", "aside", "template", "form"})
 _IMAGE_HREF = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:[?#]|$)|^#|^javascript:", re.I)
@@ -91,9 +91,10 @@ def _excluded(el: HtmlElement) -> bool:
     while node is not None and depth < 10:
         if not isinstance(node.tag, str):
             return True
-        if node.tag in _EXCLUDED_TAGS or _excluded_words(node) or _in_teaser_list(node):
-            if node.tag in _EXCLUDED_TAGS or not _holds_article(node):
-                return True
+        if node.tag in _EXCLUDED_TAGS:
+            return True
+        if (_excluded_words(node) or _in_teaser_list(node)) and not _holds_article(node):
+            return True
         if node.tag in ("article", "main", "body"):
             return False
         node = node.getparent()

@@ -12,12 +12,13 @@ from dataclasses import asdict, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, get_args
 
 import click
 
 from flows.config import ConfigError, DatelineError, Settings, Sources, load_config, validate_settings
 from transforms.extract import DATELINE_VERSION
+from transforms.schema import ActorKind
 
 FORMATS = ("table", "csv", "json", "jsonl")
 TABLE_CELL = 60  # characters shown per cell in --format table
@@ -300,6 +301,101 @@ def query(obj: Context, name: str, params: tuple[tuple[str, str], ...], fmt: str
         cursor = con.execute(text, given) if given else con.execute(text)
     except duckdb.Error as exc:
         raise click.ClickException(str(exc).strip().splitlines()[0]) from None
+    write_rows(sys.stdout, [d[0] for d in cursor.description or []], _stream(cursor), fmt)
+
+
+# --- timeline / actors ---------------------------------------------------------------------
+
+ACTOR_KINDS: tuple[str, ...] = get_args(ActorKind)
+TIMELINE_TABLE = ("event_date", "trigger", "sentence", "url")  # the --format table columns
+# the same name-or-alias match as the saved actor queries, to tell "no such actor" from "no events"
+_ACTOR_EXISTS = ("select count(*) from actors as a where lower($actor) = lower(a.name) "
+                 "or list_contains(list_transform(a.aliases, lambda x: lower(x)), lower($actor))")
+
+
+def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    """An ISO date option, normalized to YYYY-MM-DD; '' when not given (the saved queries' "no bound")."""
+    if value is None:
+        return ""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2023-01-31") from None
+
+
+def _event_day(value: date | None, precision: str | None) -> str | None:
+    """An event date as precise as the text gave it: '2023-01-04', '2022-12' (month), '1942' (year)."""
+    if value is None:
+        return None
+    if precision == "year":
+        return f"{value.year:04d}"
+    if precision == "month":
+        return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()
+
+
+def _execute(con: Any, sql: str, params: dict[str, str]) -> Any:
+    """A cursor over ``sql`` with its parameters bound; a DuckDB error becomes a one-line Error."""
+    import duckdb
+
+    try:
+        return con.execute(sql, params)
+    except duckdb.Error as exc:
+        raise click.ClickException(str(exc).strip().splitlines()[0]) from None
+
+
+@cli.command()
+@click.argument("actor")
+@click.option("--since", callback=_iso_date, metavar="DATE", help="Only events on or after this day (2022-02-24).")
+@click.option("--until", callback=_iso_date, metavar="DATE", help="Only events on or before this day.")
+@click.option("--about", default="", metavar="WORD", help="Only events whose sentence contains WORD (any case).")
+@format_option()
+@click.pass_obj
+def timeline(obj: Context, actor: str, since: str, until: str, about: str, fmt: str) -> None:
+    """What happened with ACTOR (a name or alias, any case), in date order (sql/actor_timeline.sql).
+
+    Each row is a sentence naming the actor, dated by the text ("last month" -> '2022-12') or else
+    by the article; undated events come last. The table shows the date, verb, sentence and URL;
+    csv, json and jsonl give every column.
+
+    \b
+        dateline timeline putin
+        dateline timeline "Vladimir Putin" --since 2022-02-24 --about mobilization --format csv
+    """
+    from flows import store
+
+    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    if _execute(con, _ACTOR_EXISTS, {"actor": actor}).fetchall()[0][0] == 0:
+        raise click.ClickException(f"no actor named '{actor}' (try: dateline actors)")
+    cursor = _execute(con, store.read_query("actor_timeline"),
+                      {"actor": actor, "since": since, "until": until, "about": about})
+    columns = [d[0] for d in cursor.description or []]
+    if fmt != "table":
+        write_rows(sys.stdout, columns, _stream(cursor), fmt)
+        return
+    at = {c: i for i, c in enumerate(columns)}
+    rows = ([_event_day(r[at["event_date"]], r[at["date_precision"]]), *(r[at[c]] for c in TIMELINE_TABLE[1:])]
+            for r in _stream(cursor))
+    write_rows(sys.stdout, TIMELINE_TABLE, rows, "table")
+
+
+@cli.command()
+@click.option("--top", type=click.IntRange(1), default=20, show_default=True, help="How many actors to list.")
+@click.option("--kind", type=click.Choice(ACTOR_KINDS), help="Only actors of this kind.")
+@format_option()
+@click.pass_obj
+def actors(obj: Context, top: int, kind: str | None, fmt: str) -> None:
+    """The actors named in the most articles, with their mention counts (sql/top_actors.sql).
+
+    \b
+        dateline actors
+        dateline actors --top 50 --kind organization --format csv
+    """
+    from flows import store
+
+    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    cursor = _execute(con, store.read_query("top_actors"),
+                      {"since": "", "until": "", "kind": kind or "", "limit": str(top)})
     write_rows(sys.stdout, [d[0] for d in cursor.description or []], _stream(cursor), fmt)
 
 

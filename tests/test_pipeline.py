@@ -138,3 +138,31 @@ def test_images_are_loaded_with_parsed_credits(two_runs):
     assert [(r[0], r[1]) for r in rows] == [(0, "SPUTNIK/PAVEL DENYAKOV/KREMLIN via REUTERS/FILE PHOTO"),
                                             (1, "REUTERS/STRINGER")]
     assert rows[0][2] == ["Sputnik", "Reuters"] and rows[0][3] == "2022-12-19"
+
+
+def test_timeline_for_putin_lists_the_seed_events_in_date_order(two_runs):
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+
+    settings, *_ = two_runs
+    result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "timeline", "Putin", "--format", "jsonl"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    import json
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    dated = [(r["event_date"], r["sentence"]) for r in rows if r["event_date"]]
+    assert [d for d, _ in dated] == sorted(d for d, _ in dated)
+    wanted = [("2022-09-21", "partial mobilization"), ("2022-12-01", "no need for an additional mobilization"),
+              ("2022-12-19", "news conference in Minsk"), ("2022-12-31", "New Year's Eve"),
+              ("2023-01-04", "large-scale mobilization")]
+    for day, words in wanted:
+        assert any(d == day and words in s for d, s in dated), (day, words)
+    assert all(r["url"] for r in rows)
+    stalin = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "timeline", "stalin", "--format", "csv"])
+    assert "1942" in stalin.stdout and "Order No. 227" in stalin.stdout
+
+
+def test_runs_count_nlp_articles_and_events(two_runs):
+    settings, first, *_ = two_runs
+    assert first["nlp_article_count"] == 6 and first["event_count"] > 0

@@ -3,19 +3,72 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from flows import store
 from transforms.extract import PageInput, extract_article
-from transforms.schema import ARTICLES, IMAGES, QUARANTINE, RUNS, ExtractedPage, QuarantineRecord, RunRecord
+from transforms.schema import (
+    ARTICLE_ACTORS,
+    ARTICLES,
+    EVENTS,
+    IMAGES,
+    MENTIONS,
+    QUARANTINE,
+    QUOTES,
+    RUNS,
+    ArticleActorRecord,
+    EventRecord,
+    ExtractedPage,
+    MentionRecord,
+    QuarantineRecord,
+    QuoteRecord,
+    RunRecord,
+)
 
 SQL = Path(__file__).parent.parent / "sql"
 QUERIES = store.saved_queries()
-SAMPLE_PARAMS = {"text": "widows"}
+SAMPLE_PARAMS = {"text": "widows", "actor": "putin", "since": "", "until": "", "about": "mobilization",
+                 "keyword": "mobilization", "interval": "month", "kind": "", "limit": "10"}
 AT = datetime(2026, 1, 1, tzinfo=UTC)
+# the seed article's actors (the other two articles name Putin and one organization each): id -> (name, kind)
+SEED_ACTORS = {"p": ("Vladimir Putin", "person"), "u": ("Ukraine", "place")}
+SEED_SENTENCE = ("A little known patriotic group which supports the widows of Russian soldiers has called on "
+                 "President Vladimir Putin to order a large-scale mobilization of millions of men and to close the "
+                 "borders to ensure victory in Ukraine.")
+
+
+def nlp_rows(pages: list[ExtractedPage]) -> dict[str, list]:
+    """Mentions, actors, an event and a quote for the fixture articles, so every actor query has rows."""
+    seed = next(p.article for p in pages if p.article.url.endswith("/seed"))
+    ids = {"article_id": seed.article_id, "content_hash": seed.content_hash}
+    rows: dict[str, list] = {
+        "mentions": [MentionRecord(**ids, source="body", sentence_id=0, start=SEED_SENTENCE.find(text),
+                                   end=SEED_SENTENCE.find(text) + len(text), text=text, label=label, actor_id=a)
+                     for a, text, label in (("p", "President Vladimir Putin", "PERSON"), ("u", "Ukraine", "GPE"))],
+        "article_actors": [ArticleActorRecord(actor_id=a, **ids, name=name, kind=kind, mention_count=1,
+                                              aliases=("Putin",) if a == "p" else ())
+                           for a, (name, kind) in SEED_ACTORS.items()],
+        "events": [EventRecord(event_id="e0", **ids, source="body", sentence_id=0, event_date=date(2022, 12, 1),
+                               date_precision="month", date_text="last month", date_basis="relative",
+                               trigger="call", subject_id=None, object_id="p", actor_ids=("p", "u"), place=None,
+                               negated=False, sentence=SEED_SENTENCE)],
+        "quotes": [QuoteRecord(**ids, sentence_id=3, speaker_id="p", speaker_text="he", quote="a special operation",
+                               verb="say", sentence='an operation he says is a "special operation"')],
+    }
+    for n, page in enumerate(p for p in pages if p.article is not seed):
+        other = {"article_id": page.article.article_id, "content_hash": page.article.content_hash}
+        rows["mentions"].append(MentionRecord(**other, source="body", sentence_id=0, start=0, end=5, text="Putin",
+                                              label="PERSON", actor_id="p"))
+        rows["mentions"].append(MentionRecord(**other, source="body", sentence_id=0, start=10, end=15, text=f"O{n}",
+                                              label="ORG", actor_id=f"o{n}"))
+        rows["article_actors"] += [ArticleActorRecord(actor_id="p", **other, name="Vladimir Putin", kind="person",
+                                                      aliases=("Putin",), mention_count=1),
+                                   ArticleActorRecord(actor_id=f"o{n}", **other, name=f"O{n}", kind="organization",
+                                                      mention_count=1)]
+    return rows
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +85,10 @@ def con(tmp_path_factory):
     store.stage([QuarantineRecord(run_id="r", stage="fetch", reason="http_error", url="https://x.example/gone",
                                   article_id=None, detail="HTTP 404", raw_ref=None, occurred_at=AT)],
                 QUARANTINE, processed, "r", "b")
-    for table in (ARTICLES, IMAGES, QUARANTINE):
+    nlp = nlp_rows(pages)
+    for table in (MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES):
+        store.stage(nlp[table.name], table, processed, "r", "b")
+    for table in (ARTICLES, IMAGES, QUARANTINE, MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES):
         store.load_staged(processed, "r", table)
     run = RunRecord(run_id="r", flow_run_id=None, started_at=AT, finished_at=AT, status="completed", sources=(),
                     discovered_count=4, fetched_count=4, archived_count=4, extracted_count=3, new_article_count=3,
@@ -63,4 +119,5 @@ def test_sql_file_runs_and_returns_its_declared_columns(con, name):
 
 def test_views_sql_creates_every_table_view(con):
     views = {r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
-    assert {"articles", "articles_current", "images", "quarantine", "runs", "raw_index"} <= views
+    assert {"articles", "articles_current", "images", "quarantine", "runs", "raw_index",
+            "mentions", "article_actors", "actors", "events", "quotes"} <= views

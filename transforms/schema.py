@@ -38,6 +38,10 @@ RejectReason = Literal[
 ]
 Precision = Literal["time", "day", "month", "year"]
 RawKind = Literal["page", "feed", "sitemap", "robots", "redirect"]
+ActorKind = Literal["person", "organization", "place", "group"]
+DatePrecision = Literal["day", "month", "year"]
+DateBasis = Literal["explicit", "relative", "published"]
+TextSource = Literal["body", "caption"]
 
 STAGES: frozenset[str] = frozenset(get_args(Stage))
 REJECT_REASONS: frozenset[str] = frozenset(get_args(RejectReason))
@@ -99,12 +103,88 @@ class ImageRecord:
     run_id: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MentionRecord:
+    """One mention of an actor in a sentence; one row of data/processed/mentions."""
+
+    article_id: str
+    content_hash: str
+    source: TextSource  # the body, or an image caption (then sentence_id counts on from the body's)
+    sentence_id: int  # 0-based index of the sentence in the article (body first, then captions)
+    start: int  # character offsets in the sentence
+    end: int
+    text: str  # as written: "President Vladimir Putin", "he"
+    label: str  # spaCy label (PERSON, ORG, GPE, LOC, NORP, FAC) or PRON for a resolved pronoun
+    actor_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleActorRecord:
+    """An actor as one article names it; one row of data/processed/article_actors (the actors view
+    aggregates them across articles)."""
+
+    actor_id: str  # sha1 of kind + normalized name: the same name gives the same id in every article
+    article_id: str
+    content_hash: str
+    name: str  # the article's canonical name for the actor: "Vladimir Putin"
+    kind: ActorKind
+    aliases: tuple[str, ...] = ()  # other names in this article: "Putin", "Vladimir Vladimirovich Putin"
+    mention_count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventRecord:
+    """One thing that happened, as one sentence tells it; one row of data/processed/events."""
+
+    event_id: str  # sha1 of article_id, content_hash, sentence_id
+    article_id: str
+    content_hash: str
+    source: TextSource
+    sentence_id: int
+    event_date: date | None
+    date_precision: DatePrecision | None
+    date_text: str | None  # the words the date came from: "last month", "Sept. 21"
+    date_basis: DateBasis | None
+    trigger: str | None  # lemma of the main verb: "order", "say"
+    subject_id: str | None  # actor_id of the grammatical subject
+    object_id: str | None  # actor_id of the object
+    actor_ids: tuple[str, ...] = ()  # every actor in the sentence
+    place: str | None  # a place named in the sentence
+    negated: bool
+    sentence: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuoteRecord:
+    """One quotation and who said it; one row of data/processed/quotes."""
+
+    article_id: str
+    content_hash: str
+    sentence_id: int
+    speaker_id: str | None  # actor_id; pronouns and "the group" resolved within the article
+    speaker_text: str | None  # as written: "the group", "she"
+    quote: str  # without the quotation marks
+    verb: str | None  # lemma of the speech verb: "say", "tell"
+    sentence: str
+
+
+@dataclass(frozen=True, slots=True)
+class NlpResult:
+    """What the NLP stage gives for one article."""
+
+    mentions: tuple[MentionRecord, ...] = ()
+    actors: tuple[ArticleActorRecord, ...] = ()
+    events: tuple[EventRecord, ...] = ()
+    quotes: tuple[QuoteRecord, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class ExtractedPage:
     """What extraction gives for one page: the article and its images."""
 
     article: ArticleRecord
     images: tuple[ImageRecord, ...] = ()
+    nlp: NlpResult | None = None  # None when the NLP stage did not run (not English, or switched off)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,6 +238,9 @@ class RunRecord:
     new_article_count: int  # article versions not stored before
     unchanged_article_count: int  # article versions already stored (a re-run)
     quarantined_count: int
+    nlp_article_count: int = 0  # articles the NLP stage processed (English)
+    nlp_skipped_count: int = 0  # articles it skipped (other languages)
+    event_count: int = 0
     dateline_version: str
     trafilatura_version: str
     prefect_version: str
@@ -232,10 +315,18 @@ ARTICLES = Table("articles", ArticleRecord, arrow_schema(ArticleRecord), "publis
 QUARANTINE = Table("quarantine", QuarantineRecord, arrow_schema(QuarantineRecord), None,
                    ("url", "stage", "reason", "detail"))
 IMAGES = Table("images", ImageRecord, arrow_schema(ImageRecord), None, ("article_id", "content_hash", "position"))
+MENTIONS = Table("mentions", MentionRecord, arrow_schema(MentionRecord), None,
+                 ("article_id", "content_hash", "source", "sentence_id", "start"))
+ARTICLE_ACTORS = Table("article_actors", ArticleActorRecord, arrow_schema(ArticleActorRecord), None,
+                       ("actor_id", "article_id", "content_hash"))
+EVENTS = Table("events", EventRecord, arrow_schema(EventRecord), None, ("event_id",))
+QUOTES = Table("quotes", QuoteRecord, arrow_schema(QuoteRecord), None,
+               ("article_id", "content_hash", "sentence_id", "quote"))
 RUNS = Table("runs", RunRecord, arrow_schema(RunRecord), None, ("run_id",))
 RAW_INDEX = Table("raw_index", RawRecord, arrow_schema(RawRecord), None, ("warc_file", "warc_offset"))
 
-TABLES: dict[str, Table] = {t.name: t for t in (ARTICLES, IMAGES, QUARANTINE, RUNS, RAW_INDEX)}
+TABLES: dict[str, Table] = {t.name: t for t in (ARTICLES, IMAGES, MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES,
+                                                 QUARANTINE, RUNS, RAW_INDEX)}
 
 
 UNKNOWN_PARTITION = "unknown"

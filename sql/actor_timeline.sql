@@ -1,0 +1,25 @@
+-- Q: What happened with $actor, in date order?
+-- Params: $actor (name or alias, any case), $since, $until (ISO dates; '' for no bound), $about (word in the sentence; '' for any).  Returns: event_date, date_precision, date_basis, trigger, sentence, url, title, site, event_id
+with actor as (
+    select a.actor_id
+    from actors as a
+    where lower($actor) = lower(a.name)
+       or list_contains(list_transform(a.aliases, lambda x: lower(x)), lower($actor))
+)
+select e.event_date,
+       e.date_precision,
+       e.date_basis,
+       e.trigger,
+       e.sentence,
+       c.url,
+       c.title,
+       coalesce(c.site_name, c.domain)  as site,
+       e.event_id
+from events as e
+join articles_current as c
+  on c.article_id = e.article_id and c.content_hash = e.content_hash
+where exists (select 1 from actor where list_contains(e.actor_ids, actor.actor_id))
+  and ($since = '' or e.event_date >= nullif($since, '')::date)
+  and ($until = '' or e.event_date <= nullif($until, '')::date)
+  and ($about = '' or e.sentence ilike '%' || $about || '%')
+order by e.event_date nulls last, c.published_at nulls last, e.sentence_id, e.event_id;

@@ -1,0 +1,33 @@
+-- Q: How often was $actor mentioned per $interval, as a share of all mentions then (GDELT-style timeline volume)?
+-- Params: $actor (name or alias, any case), $interval (day, week or month).  Returns: period, mentions, articles, share
+with actor as (
+    select a.actor_id
+    from actors as a
+    where lower($actor) = lower(a.name)
+       or list_contains(list_transform(a.aliases, lambda x: lower(x)), lower($actor))
+),
+dated as (
+    select date_trunc($interval, c.published_at)::date  as period,
+           m.actor_id,
+           m.article_id
+    from mentions as m
+    join articles_current as c
+      on c.article_id = m.article_id and c.content_hash = m.content_hash
+    where c.published_at is not null
+),
+volume as (
+    select period,
+           count(*) filter (where actor_id in (select actor_id from actor))                     as mentions,
+           count(distinct article_id) filter (where actor_id in (select actor_id from actor))  as articles,
+           count(*)                                                                             as all_mentions
+    from dated
+    group by period
+)
+-- every period with any mention, zero where the actor had none (as GDELT's timelines do)
+select period,
+       mentions,
+       articles,
+       round(mentions / all_mentions, 4)  as share
+from volume
+where exists (select 1 from actor)
+order by period;

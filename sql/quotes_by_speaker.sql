@@ -1,0 +1,19 @@
+-- Q: What did $actor say?
+-- Params: $actor (name or alias, any case).  Returns: published_at, quote, verb, speaker_text, sentence, url
+with actor as (
+    select a.actor_id
+    from actors as a
+    where lower($actor) = lower(a.name)
+       or list_contains(list_transform(a.aliases, lambda x: lower(x)), lower($actor))
+)
+select c.published_at,
+       q.quote,
+       q.verb,
+       q.speaker_text,
+       q.sentence,
+       c.url
+from quotes as q
+join articles_current as c
+  on c.article_id = q.article_id and c.content_hash = q.content_hash
+where q.speaker_id in (select actor_id from actor)
+order by c.published_at nulls last, c.article_id, q.sentence_id, q.quote;

@@ -31,6 +31,10 @@ demo: $(STAMP)
 	@$(DATELINE) query quarantine_reasons
 	@echo; echo "== Agencies named by image credits (sql/credit_agencies.sql)"
 	@$(DATELINE) query credit_agencies
+	@echo; echo "== Most mentioned actors (dateline actors --top 10)"
+	@$(DATELINE) actors --top 10
+	@echo; echo "== Timeline: what happened with Putin, in date order (dateline timeline Putin)"
+	@$(DATELINE) timeline Putin
 	@echo; echo "== Example: the newest English articles (dateline sql \"...\")"
 	@$(DATELINE) sql "select published_at, site_name, title from articles_current \
 	  where language = 'en' order by published_at desc limit 8"
@@ -41,6 +45,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/body_f1.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/nlp.py
 
 quality: $(STAMP)
 	$(BIN)/python bench/quality.py

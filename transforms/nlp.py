@@ -376,10 +376,13 @@ def _quotes(article: ArticleRecord, sentences: list[_Sentence], docs: Sequence[D
                             by_doc[doc_index][0])
             verb = min(verbs, key=lambda t: min(abs(t.idx - start), abs(t.idx - end)), default=None)
             speaker_text, speaker_id = (None, None)
+            if verb is None and start > 2:
+                continue  # quotation marks around a name or a phrase ("Not a step back" order), no speaker
             if verb is not None:
                 subject = next((c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
                 if subject is not None:
-                    speaker_text = " ".join(t.text for t in subject.subtree).strip()
+                    words = list(subject.subtree)
+                    speaker_text = doc[words[0].i:words[-1].i + 1].text.strip()
                     owner = next((s for s in by_doc[doc_index] if s.span.start <= subject.i < s.span.end), sentence)
                     speaker_id = _actor_in(owner, ids, [subject])
                 last_speaker = (speaker_text, speaker_id)

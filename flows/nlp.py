@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from flows.config import ConfigError
-from transforms.nlp import analyze_article, article_texts
+from transforms.nlp import analyze_article, article_texts, pos_of
 from transforms.schema import ExtractedPage
 
 log = logging.getLogger(__name__)
@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 _MODELS: dict[str, object] = {}
 NLP_LANGUAGES = frozenset({"en"})
 PIPE_BATCH = 128  # paragraphs per spaCy batch
+SKIPPED = ["attribute_ruler", "lemmatizer"]  # POS comes from the tags, lemmas only for the verbs we need
 
 
 def load_model(name: str):  # type: ignore[no-untyped-def]
@@ -42,7 +43,9 @@ def add_nlp(pages: Sequence[ExtractedPage], model: str) -> list[ExtractedPage]:
         paragraphs, captioned = article_texts(page.article, page.images)
         plan.append((len(texts), len(paragraphs), captioned))
         texts += paragraphs + [image.caption or "" for image in captioned]
-    docs = list(nlp.pipe(texts, batch_size=PIPE_BATCH))
+    skipped = [name for name in SKIPPED if name in nlp.pipe_names]
+    docs = list(nlp.pipe(texts, batch_size=PIPE_BATCH, disable=skipped))
+    lemmatize = _verb_lemmatizer(nlp) if "lemmatizer" in skipped else None
     out = []
     for page, layout in zip(pages, plan, strict=True):
         if layout is None:
@@ -51,5 +54,23 @@ def add_nlp(pages: Sequence[ExtractedPage], model: str) -> list[ExtractedPage]:
         start, n_paragraphs, captioned = layout
         paragraph_docs = docs[start:start + n_paragraphs]
         caption_docs = docs[start + n_paragraphs:start + n_paragraphs + len(captioned)]
-        out.append(replace(page, nlp=analyze_article(page.article, paragraph_docs, caption_docs, captioned)))
+        result = (analyze_article(page.article, paragraph_docs, caption_docs, captioned, lemmatize) if lemmatize
+                  else analyze_article(page.article, paragraph_docs, caption_docs, captioned))
+        out.append(replace(page, nlp=result))
     return out
+
+
+def _verb_lemmatizer(nlp):  # type: ignore[no-untyped-def]
+    """Lemmas on demand from the pipeline's own rule lemmatizer, for the few verbs analysis needs."""
+    lemmatizer = nlp.get_pipe("lemmatizer")
+    cache: dict[tuple[str, str], str] = {}
+
+    def lemmatize(token) -> str:  # type: ignore[no-untyped-def]
+        key = (token.lower_, token.tag_)
+        if key not in cache:
+            token.pos_ = pos_of(token)
+            lemmas = lemmatizer.rule_lemmatize(token)
+            cache[key] = (lemmas[0] if lemmas else token.lower_).lower()
+        return cache[key]
+
+    return lemmatize

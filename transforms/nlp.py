@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -63,6 +63,29 @@ LEDE_SENTENCES = 2  # body sentences without a date of their own that report the
 PRONOUN_WINDOW = 5  # he/she refer to a person named at most this many sentences before
 
 
+Lemmatize = Callable[[Token], str]
+
+_TAG_POS = {"NNP": "PROPN", "NNPS": "PROPN", "PRP": "PRON", "PRP$": "PRON", "WP": "PRON", "MD": "AUX",
+            "DT": "DET", "PDT": "DET", "WDT": "DET", "NN": "NOUN", "NNS": "NOUN", "CD": "NUM", "IN": "ADP"}
+
+
+def pos_of(token: Token) -> str:
+    """The coarse part of speech from the fine tag, so the pipeline can skip its attribute_ruler:
+    NNP -> PROPN, PRP -> PRON, VB* -> VERB (AUX as an auxiliary), JJ* -> ADJ, RB* -> ADV."""
+    tag = token.tag_
+    if tag.startswith("VB"):
+        return "AUX" if token.dep_ in {"aux", "auxpass"} else "VERB"
+    if tag.startswith("JJ"):
+        return "ADJ"
+    if tag.startswith("RB"):
+        return "ADV"
+    return _TAG_POS.get(tag, token.pos_ or "X")
+
+
+def _plain_lemma(token: Token) -> str:
+    return token.lemma_ or token.lower_
+
+
 def article_texts(article: ArticleRecord, images: Sequence[ImageRecord]) -> tuple[list[str], list[ImageRecord]]:
     """The texts to parse for an article: its body paragraphs, and the images whose caption to parse."""
     paragraphs = [p.strip() for p in article.text.split("\n") if p.strip()]
@@ -107,8 +130,12 @@ class _Sentence:
 
 
 def analyze_article(article: ArticleRecord, paragraph_docs: Sequence[Doc], caption_docs: Sequence[Doc],
-                    captioned: Sequence[ImageRecord]) -> NlpResult:
-    """Mentions, actors, events and quotes of one article from its parsed paragraphs and captions."""
+                    captioned: Sequence[ImageRecord], lemmatize: Lemmatize = _plain_lemma) -> NlpResult:
+    """Mentions, actors, events and quotes of one article from its parsed paragraphs and captions.
+
+    ``lemmatize`` gives a verb's lemma ('said' -> 'say'); the default reads spaCy's ``lemma_``.
+    Parts of speech are read from the fine tags (``pos_of``), so the pipeline needs no attribute_ruler.
+    """
     published = article.published_at.date() if article.published_at else None
     sentences: list[_Sentence] = []
     docs: list[Doc] = [*paragraph_docs, *caption_docs]
@@ -131,8 +158,8 @@ def analyze_article(article: ArticleRecord, paragraph_docs: Sequence[Doc], capti
                       sentence_id=s.sentence_id, start=m.start, end=m.end, text=m.text, label=m.label,
                       actor_id=ids[m.key])
         for s in sentences for m in s.mentions if m.key in ids)
-    events = tuple(e for s in sentences if (e := _event(article, s, ids)) is not None)
-    quotes = tuple(_quotes(article, sentences, docs, ids))
+    events = tuple(e for s in sentences if (e := _event(article, s, ids, lemmatize)) is not None)
+    quotes = tuple(_quotes(article, sentences, docs, ids, lemmatize))
     return NlpResult(mentions=mentions, actors=tuple(actors), events=events, quotes=quotes)
 
 
@@ -141,7 +168,7 @@ def analyze_article(article: ArticleRecord, paragraph_docs: Sequence[Doc], capti
 def _clean_name(span: Span) -> tuple[str, tuple[int, ...]]:
     """The entity's name without leading titles and determiners and a trailing possessive."""
     tokens = [t for t in span if not t.is_punct or t.text in {".", "-", "'"}]
-    while tokens and (tokens[0].lower_ in TITLES or tokens[0].pos_ in {"DET", "VERB"}) and len(tokens) > 1:
+    while tokens and (tokens[0].lower_ in TITLES or pos_of(tokens[0]) in {"DET", "VERB"}) and len(tokens) > 1:
         tokens = tokens[1:]
     while tokens and tokens[-1].text in {"'s", "’s", "'", "’"}:
         tokens = tokens[:-1]
@@ -156,9 +183,9 @@ def _mentions_in(sentence: _Sentence, own_agencies: frozenset[str]) -> list[_Men
         kind = KIND_OF_LABEL.get(ent.label_)
         if kind is None:
             continue
-        if kind == "group" and not any(t.pos_ == "PROPN" and t.tag_ in {"NNPS", "NNS"} for t in ent):
+        if kind == "group" and not any(t.tag_ == "NNPS" for t in ent):
             continue  # "Russian", "Soviet": adjectives, not actors; "Russians" is a group
-        if kind != "group" and not any(t.pos_ == "PROPN" for t in ent):
+        if kind != "group" and not any(pos_of(t) == "PROPN" for t in ent):
             continue  # "Invoking" (a verb), "millions"
         name, token_ids = _clean_name(ent)
         if not name or name.casefold() in NOT_ACTORS or all(w.casefold().strip(".") in TITLES for w in name.split()):
@@ -172,7 +199,7 @@ def _mentions_in(sentence: _Sentence, own_agencies: frozenset[str]) -> list[_Men
     for match in GROUP_PHRASE.finditer(span.text):
         char_span = span.doc.char_span(span.start_char + match.start("name"), span.start_char + match.end("head"),
                                        alignment_mode="expand")
-        if char_span is None or not any(t.pos_ == "PROPN" for t in char_span):
+        if char_span is None or not any(pos_of(t) == "PROPN" for t in char_span):
             continue
         inner = {t.i for t in char_span}
         if any(m.kind in {"person", "organization"} and set(m.tokens) & inner for m in found):
@@ -245,7 +272,7 @@ def _resolve_pronouns(sentences: list[_Sentence], clusters: dict[str, _Cluster])
             continue
         added: list[_Mention] = []
         for token in sentence.span:
-            if token.lower_ in PRONOUNS_PERSON and token.pos_ == "PRON" or (
+            if token.lower_ in PRONOUNS_PERSON and pos_of(token) == "PRON" or (
                     token.lower_ in {"his", "her"} and token.dep_ == "poss"):
                 candidates = [key for sid, key in recent_person if sentence.sentence_id - sid <= PRONOUN_WINDOW]
                 earlier = [m for m in sentence.mentions if m.kind == "person" and m.tokens and m.tokens[0] < token.i]
@@ -288,7 +315,8 @@ def _actor_records(article: ArticleRecord, clusters: dict[str, _Cluster]) -> lis
 
 # --- events ------------------------------------------------------------------------------
 
-def _event(article: ArticleRecord, sentence: _Sentence, ids: dict[str, str]) -> EventRecord | None:
+def _event(article: ArticleRecord, sentence: _Sentence, ids: dict[str, str],
+           lemmatize: Lemmatize) -> EventRecord | None:
     """The sentence as an event: its main verb, who did it to whom, when and where."""
     if not sentence.mentions:
         return None
@@ -299,9 +327,11 @@ def _event(article: ArticleRecord, sentence: _Sentence, ids: dict[str, str]) -> 
     obj = _actor_in(sentence, ids, _children(root, {"dobj", "dative", "attr", "oprd"}) +
                     [g for p in _children(root, {"prep"}) for g in _children(p, {"pobj"})] +
                     [g for x in _children(root, {"xcomp", "ccomp"}) for g in _children(x, {"dobj", "nsubj"})])
+    is_verb = pos_of(root) in {"VERB", "AUX"}
+    trigger = lemmatize(root).lower() if is_verb else None
     resolved = _date_of(sentence)
     if resolved is None and sentence.reference is not None and (
-            sentence.source == "body" and (sentence.sentence_id < LEDE_SENTENCES or root.lemma_ in SPEECH_VERBS)):
+            sentence.source == "body" and (sentence.sentence_id < LEDE_SENTENCES or trigger in SPEECH_VERBS)):
         resolved = (sentence.reference, "day", None, "published")
     place = next((m.name for m in sentence.mentions if m.kind == "place"), None)
     event_date, precision, date_text, basis = resolved if resolved else (None, None, None, None)
@@ -310,7 +340,7 @@ def _event(article: ArticleRecord, sentence: _Sentence, ids: dict[str, str]) -> 
         article_id=article.article_id, content_hash=article.content_hash, source=sentence.source,
         sentence_id=sentence.sentence_id, event_date=event_date, date_precision=precision,  # type: ignore[arg-type]
         date_text=date_text, date_basis=basis,  # type: ignore[arg-type]
-        trigger=root.lemma_.lower() if root.pos_ in {"VERB", "AUX"} else None,
+        trigger=trigger,
         subject_id=subject, object_id=obj, actor_ids=actor_ids, place=place,
         negated=any(c.dep_ == "neg" for c in root.children), sentence=span.text.strip(),
     )
@@ -352,7 +382,7 @@ def _date_of(sentence: _Sentence) -> tuple[date, str, str | None, str] | None:
 # --- quotes ------------------------------------------------------------------------------
 
 def _quotes(article: ArticleRecord, sentences: list[_Sentence], docs: Sequence[Doc],
-            ids: dict[str, str]) -> Iterable[QuoteRecord]:
+            ids: dict[str, str], lemmatize: Lemmatize) -> Iterable[QuoteRecord]:
     """Quotations in double quotes with their speaker: the subject of the nearest speech verb outside
     the quotation in the same paragraph; a paragraph that is all quotation continues the last speaker."""
     by_doc: dict[int, list[_Sentence]] = {}
@@ -366,8 +396,8 @@ def _quotes(article: ArticleRecord, sentences: list[_Sentence], docs: Sequence[D
         if not quoted:
             last_speaker = (None, None)
             continue
-        verbs = [t for t in doc if t.lemma_ in SPEECH_VERBS and t.pos_ == "VERB"
-                 and not any(a <= t.idx < b for a, b in quoted)]
+        verbs = [t for t in doc if t.tag_.startswith("VB") and pos_of(t) == "VERB"
+                 and not any(a <= t.idx < b for a, b in quoted) and lemmatize(t) in SPEECH_VERBS]
         for start, end in quoted:
             text = doc.text[start:end].strip(" ,.")
             if len(text.split()) < 3:
@@ -390,5 +420,5 @@ def _quotes(article: ArticleRecord, sentences: list[_Sentence], docs: Sequence[D
                 speaker_text, speaker_id = last_speaker
             yield QuoteRecord(article_id=article.article_id, content_hash=article.content_hash,
                               sentence_id=sentence.sentence_id, speaker_id=speaker_id, speaker_text=speaker_text,
-                              quote=text, verb=verb.lemma_ if verb is not None else None,
+                              quote=text, verb=lemmatize(verb) if verb is not None else None,
                               sentence=sentence.span.text.strip())

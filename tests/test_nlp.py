@@ -136,3 +136,34 @@ def test_non_english_articles_are_left_without_nlp(seed):
     german = replace(seed, article=replace(seed.article, language="de"), nlp=None)
     (out,) = add_nlp([german], MODEL)
     assert out.nlp is None
+
+
+def test_about_two_months_ago_is_november_at_month_precision(nlp):
+    (event,) = [e for e in nlp.events if e.date_text == "about two months ago"]
+    assert (event.event_date, event.date_precision, event.date_basis) == (date(2022, 11, 1), "month", "relative")
+
+
+def make_page(text: str, language: str = "en") -> ExtractedPage:
+    from transforms.schema import ArticleRecord
+    article = ArticleRecord(
+        article_id="a", content_hash="h", url="https://x.example/a", canonical_url="https://x.example/a",
+        domain="x.example", site_name="X", title="T", description=None, published_at=datetime(2024, 5, 2, tzinfo=UTC),
+        published_utc_offset="+00:00", published_precision="time", published_source="meta", modified_at=None,
+        fetched_at=datetime(2024, 5, 2, tzinfo=UTC), language=language, section=None, text=text,
+        word_count=len(text.split()), raw_ref="x#0", extractor_version="t", run_id="r")
+    return ExtractedPage(article)
+
+
+def test_spellings_of_one_country_are_one_actor():
+    text = ("The U.S. said on Monday it would send aid. Officials in the United States confirmed it.\n"
+            "US officials met in Washington on Tuesday.")
+    (page,) = add_nlp([make_page(text)], MODEL)
+    names = {a.name for a in page.nlp.actors if a.kind == "place"}
+    assert "United States" in names and not names & {"U.S.", "US"}
+
+
+def test_a_surname_tagged_as_organization_joins_the_person():
+    text = ("Donald Trump spoke in Ohio on Monday. Trump said the vote was rigged, and Trump repeated it on Tuesday.")
+    (page,) = add_nlp([make_page(text)], MODEL)
+    trump = [a for a in page.nlp.actors if "Trump" in a.name]
+    assert len(trump) == 1 and trump[0].kind == "person" and trump[0].name == "Donald Trump"

@@ -53,6 +53,15 @@ motherland fatherland homeland government state parliament president presidency 
 court internet web covid-19 covid god allah
 """.split())
 PRONOUNS_PERSON = frozenset({"he", "she", "him", "her", "his"})
+# one name for the places and bodies news writes many ways (a gazetteer of spellings, not of sites)
+CANONICAL_NAMES: dict[str, tuple[ActorKind, str]] = {
+    **{k: ("place", "United States") for k in ("us", "u.s.", "u.s", "usa", "u.s.a.", "united states",
+                                               "the united states", "united states of america")},
+    **{k: ("place", "United Kingdom") for k in ("uk", "u.k.", "britain", "great britain", "united kingdom")},
+    **{k: ("organization", "European Union") for k in ("eu", "e.u.", "european union")},
+    **{k: ("organization", "United Nations") for k in ("un", "u.n.", "united nations")},
+    **{k: ("organization", "NATO") for k in ("nato", "north atlantic treaty organization")},
+}
 GROUP_PHRASE = re.compile(
     r"(?:\b[Tt]he\s+)?(?P<name>(?:[A-Z][\w'’.-]*\s+)(?:(?:of|for|and|the|de|du|del)\s+|[A-Z][\w'’.-]*\s+)*?)"
     r"(?P<head>[Gg]roup|[Oo]rganization|[Oo]rganisation|[Mm]ovement|[Aa]ssociation|[Uu]nion|[Cc]oalition|"
@@ -190,6 +199,8 @@ def _mentions_in(sentence: _Sentence, own_agencies: frozenset[str]) -> list[_Men
         name, token_ids = _clean_name(ent)
         if not name or name.casefold() in NOT_ACTORS or all(w.casefold().strip(".") in TITLES for w in name.split()):
             continue
+        if kind != "person" and name.casefold() in CANONICAL_NAMES:
+            kind, name = CANONICAL_NAMES[name.casefold()]
         agency = canonical_agency(name) if kind == "organization" else None
         if agency and (sentence.source == "caption" or agency in own_agencies):
             continue  # the article's own agency ("she told Reuters") or a caption credit is no actor
@@ -242,8 +253,13 @@ def _cluster(mentions: list[_Mention]) -> dict[str, _Cluster]:
                                                      for n in clusters[f"person:{s}"].names)), f"person:{token}")
         _add(clusters, key, m)
     for m in mentions:
-        if m.kind != "person":
-            _add(clusters, f"{m.kind}:{m.name.casefold()}", m)
+        if m.kind == "person":
+            continue
+        surname_key = f"person:{m.name.casefold()}"
+        if m.kind == "organization" and len(m.name.split()) == 1 and surname_key in clusters:
+            _add(clusters, surname_key, m)  # "Trump" tagged ORG in an article about Donald Trump
+            continue
+        _add(clusters, f"{m.kind}:{m.name.casefold()}", m)
     for cluster in clusters.values():
         multi = [(n, c) for n, c in cluster.names.items() if len(n.split()) > 1]
         pool = multi or list(cluster.names.items())

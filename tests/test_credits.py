@@ -536,3 +536,9 @@ def test_truth_credits_mostly_yield_a_photographer_or_agency():
     credits = _truth_credits()
     found = [c for c in credits if parse_credit(c).photographers or parse_credit(c).agencies]
     assert credits and len(found) / len(credits) >= 0.75
+
+
+def test_caption_place_is_the_last_in_phrase_not_an_earlier_one():
+    caption = ("A serviceman addresses reservists, aimed to support the campaign in Ukraine, in the town of Volzhsky "
+               "in the Volgograd region, Russia September 28, 2022.")
+    assert caption_place_date(caption)[0] == "the town of Volzhsky in the Volgograd region, Russia"

@@ -713,6 +713,9 @@ def _date_of(match: re.Match[str], reference_year: int | None) -> date | None:
         return None
 
 
+_NEW_PLACE_PHRASE = re.compile(r",\s+in\s", re.IGNORECASE)
+
+
 def _place_before(prefix: str) -> str | None:
     """The place named by the last 'in <Place>' (extended over 'in the town of X in Y') at the end of ``prefix``."""
     prefix = _BEFORE_DATE_TAIL_RE.sub("", prefix)
@@ -720,8 +723,8 @@ def _place_before(prefix: str) -> str | None:
     best: str | None = None
     for intro in reversed(intros):
         span = prefix[intro.end():]
-        if not _place_like(span):
-            break
+        if not _place_like(span) or _NEW_PLACE_PHRASE.search(span):
+            break  # "... in Ukraine, in the town of X": the last phrase is the place
         best = span
     return _clean_place(best) if best else None
 

@@ -10,15 +10,16 @@ import gzip
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flows.archive import WarcArchive, iter_warc_pages
 from flows.config import ConfigError, FetchSettings, Sources
-from flows.fetch import HTML_TYPES, Fetched, Fetcher
+from flows.fetch import HTML_TYPES, Fetched, Fetcher, NotModified, Validators
 from flows.process import PageRef
 from transforms.extract import declared_url
+from transforms.metadata import parse_date
 from transforms.schema import RawRecord, Reject
 from transforms.sources import Link, SourceFormatError, parse_feed, parse_sitemap, parse_url_list
 from transforms.urls import sha1_hex
@@ -38,27 +39,66 @@ class Acquired:
     raw_rows: list[RawRecord] = field(default_factory=list)
     discovered: int = 0
     responses: int = 0
+    not_modified: int = 0  # feeds, sitemaps and pages that answered 304
+    skipped: int = 0  # known pages not due for a re-check
 
 
 # --- the web ----------------------------------------------------------------------------
 
-def discover_links(fetcher: Fetcher, sources: Sources, limit: int) -> tuple[list[tuple[str, str]], list[Reject]]:
-    """(url, source label) pairs named by feeds, sitemaps and URL files, first naming kept."""
-    pairs: list[tuple[str, str]] = []
+State = dict[str, RawRecord]  # url -> the latest archived 200/304 answer for it (the raw index's memory)
+
+
+def fetch_state(rows: Iterable[RawRecord]) -> State:
+    """For each URL, the latest successful or not-modified response: what incremental runs compare to."""
+    state: State = {}
+    for row in rows:
+        if row.record_type != "response" or row.status not in (200, 304) or row.kind not in ("page", "feed",
+                                                                                                "sitemap"):
+            continue
+        previous = state.get(row.url)
+        if previous is None or row.fetched_at >= previous.fetched_at:
+            if row.status == 304 and previous is not None:  # a 304 keeps the validators of the 200 it confirmed
+                row = replace(row, etag=row.etag or previous.etag,
+                              last_modified=row.last_modified or previous.last_modified)
+            state[row.url] = row
+    return state
+
+
+def _known_links(state: State, source: str) -> list[Link]:
+    """The pages an unchanged feed or sitemap named before (they may still be due for a re-check)."""
+    return [Link(url) for url, row in state.items() if row.kind == "page" and row.source == source]
+
+
+def _validators(state: State, url: str) -> Validators | None:
+    row = state.get(url)
+    if row is None or not (row.etag or row.last_modified):
+        return None
+    return Validators(row.etag, row.last_modified)
+
+
+def discover_links(fetcher: Fetcher, sources: Sources, limit: int,
+                   state: State | None = None) -> tuple[list[tuple[str, str, str | None]], list[Reject], int]:
+    """(url, source label, date the source gives) named by feeds, sitemaps and URL files, first naming
+    kept; the rejects; and how many feeds or sitemaps answered 'not modified'."""
+    state = state or {}
+    triples: list[tuple[str, str, str | None]] = []
     rejects: list[Reject] = []
+    not_modified = 0
     for feed in sources.feeds:
-        links, problem = _read_feed(fetcher, feed, limit)
-        pairs.extend((link.url, f"feed:{feed}") for link in links)
+        links, problem, unchanged = _read_feed(fetcher, feed, limit, state)
+        triples.extend((link.url, f"feed:{feed}", link.date) for link in links)
         rejects.extend(problem)
+        not_modified += unchanged
     for sitemap in sources.sitemaps:
-        links, problems = _read_sitemaps(fetcher, sitemap, limit)
-        pairs.extend((link.url, f"sitemap:{sitemap}") for link in links)
+        links, problems, unchanged = _read_sitemaps(fetcher, sitemap, limit, state)
+        triples.extend((link.url, f"sitemap:{sitemap}", link.date) for link in links)
         rejects.extend(problems)
+        not_modified += unchanged
     for path in sources.urls:
-        pairs.extend((link.url, f"urls:{path}") for link in read_url_file(Path(path), limit))
+        triples.extend((link.url, f"urls:{path}", None) for link in read_url_file(Path(path), limit))
     seen: set[str] = set()
-    unique = [(u, s) for u, s in pairs if not (u in seen or seen.add(u))]  # type: ignore[func-returns-value]
-    return unique, rejects
+    unique = [t for t in triples if not (t[0] in seen or seen.add(t[0]))]  # type: ignore[func-returns-value]
+    return unique, rejects, not_modified
 
 
 def read_url_file(path: Path, limit: int) -> list[Link]:
@@ -76,26 +116,34 @@ def _source_reject(url: str, outcome: Reject | None, problem: str | None = None)
     return Reject(stage="discover", reason="source_unparseable", url=url, detail=problem or "")
 
 
-def _read_feed(fetcher: Fetcher, url: str, limit: int) -> tuple[list[Link], list[Reject]]:
-    outcome = fetcher.fetch(url, source="feed", purpose="feed")
+def _read_feed(fetcher: Fetcher, url: str, limit: int, state: State) -> tuple[list[Link], list[Reject], int]:
+    outcome = fetcher.fetch(url, source="feed", purpose="feed", validators=_validators(state, url))
+    if isinstance(outcome, NotModified):
+        return _known_links(state, f"feed:{url}"), [], 1  # unchanged: its pages, each checked if due
     if isinstance(outcome, Reject):
-        return [], [_source_reject(url, outcome)]
+        return [], [_source_reject(url, outcome)], 0
     try:
-        return parse_feed(outcome.body, outcome.raw.final_url, limit), []
+        return parse_feed(outcome.body, outcome.raw.final_url, limit), [], 0
     except SourceFormatError as exc:
-        return [], [_source_reject(url, None, str(exc))]
+        return [], [_source_reject(url, None, str(exc))], 0
 
 
-def _read_sitemaps(fetcher: Fetcher, root: str, limit: int) -> tuple[list[Link], list[Reject]]:
+def _read_sitemaps(fetcher: Fetcher, root: str, limit: int,
+                   state: State) -> tuple[list[Link], list[Reject], int]:
     """Links of a sitemap and, through indexes, of its children (each document read once)."""
     queue, seen = deque([root]), {root}
     links: list[Link] = []
     rejects: list[Reject] = []
-    reads = 0
+    reads = not_modified = 0
     while queue and reads < MAX_SITEMAPS and len(links) < limit:
         url = queue.popleft()
         reads += 1
-        outcome = fetcher.fetch(url, source=f"sitemap:{root}", purpose="sitemap")
+        outcome = fetcher.fetch(url, source=f"sitemap:{root}", purpose="sitemap", validators=_validators(state, url))
+        if isinstance(outcome, NotModified):
+            not_modified += 1
+            if url == root:
+                links.extend(_known_links(state, f"sitemap:{root}"))
+            continue
         if isinstance(outcome, Reject):
             rejects.append(_source_reject(url, outcome))
             continue
@@ -109,19 +157,39 @@ def _read_sitemaps(fetcher: Fetcher, root: str, limit: int) -> tuple[list[Link],
             if child not in seen:
                 seen.add(child)
                 queue.append(child)
-    return links, rejects
+    return links, rejects, not_modified
 
 
-def fetch_web(sources: Sources, settings: FetchSettings, archive: WarcArchive, run_id: str) -> Acquired:
-    """Discover URLs from feeds, sitemaps and URL lists, then fetch and archive every page."""
+def due(url: str, source_date: str | None, state: State, now: datetime, recheck_after: timedelta) -> bool:
+    """Whether a known URL needs a (conditional) request: its source says it changed after we fetched
+    it, or its re-check interval has passed. Unknown URLs are always due."""
+    previous = state.get(url)
+    if previous is None:
+        return True
+    if source_date and (changed := parse_date(source_date)) is not None and changed.at > previous.fetched_at:
+        return True
+    return now - previous.fetched_at >= recheck_after
+
+
+def fetch_web(sources: Sources, settings: FetchSettings, archive: WarcArchive, run_id: str,
+              state: State | None = None, now: datetime | None = None) -> Acquired:
+    """Discover URLs from feeds, sitemaps and URL lists, then fetch and archive the pages that are new
+    or due; pages fetched before are asked for conditionally (ETag, Last-Modified)."""
     result = Acquired()
+    state = state or {}
+    now = now or datetime.now(UTC)
+    recheck_after = timedelta(hours=settings.recheck_after_hours)
     with Fetcher(settings, archive, run_id) as fetcher:
-        pairs, rejects = discover_links(fetcher, sources, settings.max_urls_per_source)
-        result.discovered = len(pairs)
+        triples, rejects, result.not_modified = discover_links(fetcher, sources, settings.max_urls_per_source, state)
+        result.discovered = len(triples)
         result.rejects.extend(rejects)
-        log.info("discovered %d URLs (%d sources rejected)", len(pairs), len(rejects))
-        for outcome in fetcher.fetch_all(pairs):
-            if isinstance(outcome, Fetched):
+        wanted = [(u, s, _validators(state, u)) for u, s, d in triples if due(u, d, state, now, recheck_after)]
+        result.skipped = len(triples) - len(wanted)
+        log.info("discovered %d URLs, %d due (%d sources rejected)", len(triples), len(wanted), len(rejects))
+        for outcome in fetcher.fetch_all(wanted):
+            if isinstance(outcome, NotModified):
+                result.not_modified += 1
+            elif isinstance(outcome, Fetched):
                 raw = outcome.raw
                 result.pages.append(PageRef(raw.final_url, f"{raw.warc_file}#{raw.warc_offset}",
                                             raw.fetched_at, raw.content_type))

@@ -42,6 +42,7 @@ class FetchSettings:
     obey_robots: bool = True
     allow_private_networks: bool = False  # allow loopback/private/link-local targets (tests, intranets)
     max_urls_per_source: int = 10_000
+    recheck_after_hours: float = 24.0  # a page seen before is asked again (conditionally) after this long
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

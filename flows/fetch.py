@@ -50,6 +50,29 @@ class Fetched:
     body: bytes  # empty for pages: processing reads them back from the archive
 
 
+@dataclass(frozen=True, slots=True)
+class NotModified:
+    """A conditional request answered 304: archived, nothing new to process."""
+
+    raw: RawRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What the last response said, for a conditional request (If-None-Match, If-Modified-Since)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        out = {}
+        if self.etag:
+            out["If-None-Match"] = self.etag
+        if self.last_modified:
+            out["If-Modified-Since"] = self.last_modified
+        return out
+
+
 def resolve_host(host: str, port: int) -> list[str]:
     """The IP addresses a host name resolves to (raises OSError when it does not resolve)."""
     return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
@@ -134,27 +157,31 @@ class Fetcher:
 
     # --- public -------------------------------------------------------------------------
 
-    def fetch(self, url: str, *, source: str, purpose: Purpose = "page") -> Fetched | Reject:
-        """Fetch one URL, following redirects; archive every response on the way."""
+    def fetch(self, url: str, *, source: str, purpose: Purpose = "page",
+              validators: Validators | None = None) -> Fetched | NotModified | Reject:
+        """Fetch one URL, following redirects; archive every response on the way. With validators the
+        request is conditional, and an unchanged resource gives NotModified."""
         current = url
         for _hop in range(self.settings.max_redirects + 1):
-            outcome = self._fetch_one(current, requested=url, source=source, purpose=purpose)
+            outcome = self._fetch_one(current, requested=url, source=source, purpose=purpose,
+                                      validators=validators if current == url else None)
             if not isinstance(outcome, str):
                 return outcome
             current = outcome  # a redirect target
         return Reject(stage="fetch", reason="too_many_redirects", url=url,
                       detail=f"more than {self.settings.max_redirects} redirects (last: {current})")
 
-    def fetch_all(self, urls: Iterable[tuple[str, str]]) -> Iterator[Fetched | Reject]:
-        """Fetch (url, source) pairs as pages, ``concurrency`` at a time; results in input order."""
+    def fetch_all(self, urls: Iterable[tuple[str, str, Validators | None]]) -> Iterator[Fetched | NotModified | Reject]:
+        """Fetch (url, source, validators) as pages, ``concurrency`` at a time; results in input order."""
         with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="fetch") as pool:
-            futures = [pool.submit(self.fetch, url, source=source) for url, source in urls]
+            futures = [pool.submit(self.fetch, url, source=source, validators=v) for url, source, v in urls]
             for future in futures:
                 yield future.result()
 
     # --- one request ---------------------------------------------------------------------
 
-    def _fetch_one(self, url: str, *, requested: str, source: str, purpose: Purpose) -> Fetched | Reject | str:
+    def _fetch_one(self, url: str, *, requested: str, source: str, purpose: Purpose,
+                   validators: Validators | None) -> Fetched | NotModified | Reject | str:
         """One URL without following redirects: Fetched, Reject, or the next URL to follow."""
         check = self._check_target(url, requested)
         if check is not None:
@@ -173,7 +200,7 @@ class Fetcher:
                 if crawl_delay:
                     delay = max(delay, min(float(crawl_delay), self.settings.max_crawl_delay))
         return self._get_with_retries(url, requested=requested, source=source, purpose=purpose,
-                                      host=host, delay=delay)
+                                      host=host, delay=delay, validators=validators)
 
     def _check_target(self, url: str, requested: str) -> Reject | None:
         if not is_web_url(url):
@@ -193,15 +220,16 @@ class Fetcher:
                                  "set allow_private_networks to fetch it")
         return None
 
-    def _get_with_retries(self, url: str, *, requested: str, source: str, purpose: Purpose,
-                          host: str, delay: float) -> Fetched | Reject | str:
+    def _get_with_retries(self, url: str, *, requested: str, source: str, purpose: Purpose, host: str,
+                          delay: float, validators: Validators | None) -> Fetched | NotModified | Reject | str:
         attempts = self.settings.retries + 1
         last_problem = ""
         last_ref: str | None = None
         for attempt in range(attempts):
             self.throttle.wait(host, delay)
             try:
-                result = self._get(url, requested=requested, source=source, purpose=purpose)
+                result = self._get(url, requested=requested, source=source, purpose=purpose,
+                                   validators=validators)
             except httpx.TransportError as exc:
                 last_problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 wait = self.settings.backoff * (2 ** attempt)
@@ -220,9 +248,11 @@ class Fetcher:
         return Reject(stage="fetch", reason="fetch_gave_up", url=requested, raw_ref=last_ref,
                       detail=f"{last_problem} (after {attempts} attempts)")
 
-    def _get(self, url: str, *, requested: str, source: str, purpose: Purpose) -> Fetched | Reject | str | _Retry:
+    def _get(self, url: str, *, requested: str, source: str, purpose: Purpose,
+             validators: Validators | None = None) -> Fetched | NotModified | Reject | str | _Retry:
         fetched_at = datetime.now(UTC)
-        with self.client.stream("GET", url) as response:
+        headers = validators.headers() if validators else None
+        with self.client.stream("GET", url, headers=headers) as response:
             with self._lock:
                 self.responses += 1
             content_type = response.headers.get("content-type")
@@ -233,9 +263,12 @@ class Fetcher:
             if is_page_body and mime and mime not in HTML_TYPES:
                 limit = min(limit, NOT_HTML_SAMPLE)
             body, truncated = _read_limited(response, limit)
-            kind: RawKind = purpose if 200 <= status < 300 else ("redirect" if 300 <= status < 400 else purpose)
+            kind: RawKind = purpose if 200 <= status < 300 or status == 304 else (
+                "redirect" if 300 <= status < 400 else purpose)
             raw = self._archive(url, requested, response, body, truncated, fetched_at, source, kind)
 
+        if status == 304:
+            return NotModified(raw.row)
         if 300 <= status < 400 and response.headers.get("location"):
             target = canonicalize_url(urljoin(url, response.headers["location"]))
             if target is None:
@@ -269,6 +302,7 @@ class Fetcher:
             content_type=response.headers.get("content-type"), sha1=sha1_hex(body), length=len(body),
             truncated=truncated, fetched_at=fetched_at, warc_file=stored.warc_file,
             warc_offset=stored.offset, record_type="response", kind=kind, source=source, run_id=self.run_id,
+            etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
         )
         with self._lock:
             self.raw_rows.append(row)

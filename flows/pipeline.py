@@ -21,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import store
-from flows.acquire import Acquired, archive_files, fetch_web, known_raw
+from flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw
 from flows.archive import WarcArchive
 from flows.config import Settings, Sources
 from flows.process import PageRef, batched, process_pages, worker_count
@@ -66,12 +66,14 @@ def _quarantine_rows(rejects: list[Reject], run_id: str) -> list[QuarantineRecor
 def fetch_task(sources: Sources, settings: Settings, run_id: str, started_at: datetime) -> Acquired:
     """Discover and fetch web sources into this run's WARC files."""
     logger = get_run_logger()
+    state = fetch_state(store.read_raw_index(settings.raw_dir))
     with WarcArchive(settings.raw_dir, f"{run_id}-web", started_at) as archive:
-        acquired = fetch_web(sources, settings.fetch, archive, run_id)
+        acquired = fetch_web(sources, settings.fetch, archive, run_id, state, started_at)
     store.write_raw_index(acquired.raw_rows, settings.raw_dir, f"{run_id}-web")
     store.stage(_quarantine_rows(acquired.rejects, run_id), QUARANTINE, settings.processed_dir, run_id, "fetch")
-    logger.info("fetch: %d URLs discovered, %d responses, %d pages archived, %d rejected",
-                acquired.discovered, acquired.responses, len(acquired.pages), len(acquired.rejects))
+    logger.info("fetch: %d URLs discovered, %d not due, %d not modified, %d responses, %d pages archived, "
+                "%d rejected", acquired.discovered, acquired.skipped, acquired.not_modified, acquired.responses,
+                len(acquired.pages), len(acquired.rejects))
     return acquired
 
 
@@ -166,6 +168,8 @@ def pipeline(sources: dict[str, list[str]], settings: dict[str, Any] | None = No
             new_article_count=loaded.get("articles", (0, 0))[0],
             unchanged_article_count=loaded.get("articles", (0, 0))[1],
             quarantined_count=sum(len(a.rejects) for a in acquired) + sum(r.rejects for r in results),
+            not_modified_count=sum(a.not_modified for a in acquired),
+            skipped_count=sum(a.skipped for a in acquired),
             nlp_article_count=sum(r.nlp_articles for r in results),
             nlp_skipped_count=sum(r.nlp_skipped for r in results),
             event_count=sum(r.events for r in results),

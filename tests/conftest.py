@@ -9,6 +9,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
+import hashlib
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ class ServerState:
     requests: list[tuple[float, str, dict[str, str]]] = field(default_factory=list)
     hits: dict[str, int] = field(default_factory=dict)
     release: threading.Event = field(default_factory=threading.Event)
+    changed: bool = False  # /changing serves its second version
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, path: str) -> int:
@@ -92,7 +94,26 @@ class FixtureHandler(SimpleHTTPRequestHandler):
         if file.suffix in {".xml", ".txt"}:
             body = body.replace(b"{{base}}", base.encode())
         ctype = {".xml": "application/xml", ".txt": "text/plain"}.get(file.suffix, "text/html; charset=utf-8")
-        self._send(200, body, ctype)
+        self._send_validated(body, ctype)
+
+    def _send_validated(self, body: bytes, ctype: str) -> None:
+        """200 with an ETag and Last-Modified, or 304 when the request's If-None-Match matches."""
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._send(200, body, ctype, {"ETag": etag, "Last-Modified": "Wed, 04 Jan 2023 10:00:00 GMT"})
+
+    def _route_changing(self, args: list[str]) -> None:
+        """The seed article, with a correction appended once the test sets ``state.changed``."""
+        body = (HTTP_ROOT / "articles" / "seed.html").read_bytes()
+        if self.state.changed:
+            body = body.replace(b"Now is not the time to be cowardly.",
+                                b"Now is not the time to be cowardly. (Corrected: the group has 300 members.)")
+        self._send_validated(body, "text/html; charset=utf-8")
 
     def _route_status(self, args: list[str]) -> None:
         code = int(args[0]) if args and args[0].isdigit() else 400

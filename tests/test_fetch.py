@@ -127,7 +127,7 @@ def test_non_http_url_is_rejected(fetch_settings, archive):
 
 
 def test_per_host_delay_spaces_requests(http_server, fetch_settings, archive):
-    urls = [(f"{http_server.url}/articles/seed.html?spacing={i}", "test") for i in range(3)]
+    urls = [(f"{http_server.url}/articles/seed.html?spacing={i}", "test", None) for i in range(3)]
     with Fetcher(replace(fetch_settings, per_host_delay=0.3), archive, "test-run") as fetcher:
         outcomes = list(fetcher.fetch_all(urls))
     assert all(isinstance(o, Fetched) for o in outcomes)

@@ -205,6 +205,8 @@ class RawRecord:
     kind: RawKind  # why it was fetched: page, feed, sitemap, robots, or redirect (a hop to a page)
     source: str  # the feed, sitemap, list, WARC or folder that named this URL
     run_id: str
+    etag: str | None = None  # validators for the next conditional request
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -238,6 +240,8 @@ class RunRecord:
     new_article_count: int  # article versions not stored before
     unchanged_article_count: int  # article versions already stored (a re-run)
     quarantined_count: int
+    not_modified_count: int = 0  # conditional requests answered 304 (nothing to process)
+    skipped_count: int = 0  # URLs seen before, unchanged by their source and not due for a re-check
     nlp_article_count: int = 0  # articles the NLP stage processed (English)
     nlp_skipped_count: int = 0  # articles it skipped (other languages)
     event_count: int = 0

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from flows.config import ConfigError
 from transforms.nlp import analyze_article, article_texts, pos_of
-from transforms.schema import ExtractedPage
+from transforms.schema import ExtractedPage, ImageRecord
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def add_nlp(pages: Sequence[ExtractedPage], model: str) -> list[ExtractedPage]:
     """Pages with their NlpResult: English articles parsed in one batch, others left without."""
     nlp = load_model(model)
     texts: list[str] = []
-    plan = []
+    plan: list[tuple[int, int, list[ImageRecord]] | None] = []
     for page in pages:
         if page.article.language not in NLP_LANGUAGES:
             plan.append(None)

@@ -399,6 +399,58 @@ def actors(obj: Context, top: int, kind: str | None, fmt: str) -> None:
     write_rows(sys.stdout, [d[0] for d in cursor.description or []], _stream(cursor), fmt)
 
 
+# --- status / compact -------------------------------------------------------------------------
+
+STATUS_SECTIONS = (("Last runs", "runs_recent"), ("Quarantined pages by stage and reason", "quarantine_reasons"),
+                   ("Freshness per source", "source_freshness"))
+
+
+@cli.command()
+@format_option(choices=("table", "json"))
+@click.pass_obj
+def status(obj: Context, fmt: str) -> None:
+    """Show the last runs, their counts per stage, quarantine reasons and freshness per source.
+
+    \b
+        dateline status
+        dateline status --format json
+    """
+    from flows import store
+
+    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    report: dict[str, Any] = {}
+    for title, name in STATUS_SECTIONS:
+        cursor = con.execute(store.read_query(name), {"since": ""} if store.query_params(store.read_query(name))
+                             else None)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+        if fmt == "json":
+            report[name] = [_jsonable(dict(zip(columns, r, strict=True))) for r in rows]
+            continue
+        sys.stdout.write(f"== {title}\n")
+        write_rows(sys.stdout, columns, rows, "table")
+        sys.stdout.write("\n")
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+
+
+@cli.command()
+@click.pass_obj
+def compact(obj: Context) -> None:
+    """Merge each table partition's small Parquet files into one (run it between runs).
+
+    \b
+        dateline compact
+    """
+    from flows import store
+
+    done = store.compact(obj.settings.processed_dir)
+    for folder, (files, rows) in sorted(done.items()):
+        click.echo(f"{folder}: {files} files -> 1 ({rows} rows)", err=True)
+    if not done:
+        click.echo("nothing to compact", err=True)
+
+
 # --- extract --------------------------------------------------------------------------------
 
 @cli.command()

@@ -210,3 +210,30 @@ def read_raw_index(raw: Path) -> list[RawRecord]:
         return []
     data = pq.ParquetDataset(files, schema=RAW_INDEX.schema).read()
     return [RawRecord(**row) for row in data.to_pylist()]
+
+
+def compact(processed: Path) -> dict[str, tuple[int, int]]:
+    """Merge each table partition's Parquet files into one; returns {folder: (files before, rows)}.
+
+    The new file is written under a temporary name, the old files are removed, then the new file is
+    renamed in: a query running at that moment may miss the partition's rows, so compact between runs.
+    """
+    done: dict[str, tuple[int, int]] = {}
+    for table in TABLES.values():
+        if table is RAW_INDEX:
+            continue
+        base = table_dir(processed, table)
+        folders = [p for p in base.iterdir() if p.is_dir()] if table.partition and base.exists() else [base]
+        for folder in folders:
+            files = sorted(p for p in folder.glob("*.parquet") if p.name != SCHEMA_FILE)
+            if len(files) < 2:
+                continue
+            data = pq.ParquetDataset(files, schema=table.schema).read()
+            data = data.sort_by([(k, "ascending") for k in table.key])
+            target = folder / f"compact-{uuid.uuid4().hex[:12]}.parquet"
+            tmp = write_parquet(data, folder / f".{target.name}.pending")
+            for old in files:
+                old.unlink()
+            os.replace(tmp, target)
+            done[str(folder.relative_to(processed))] = (len(files), data.num_rows)
+    return done

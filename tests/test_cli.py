@@ -148,3 +148,33 @@ def test_bad_config_file_is_a_usage_error(runner, tmp_path):
     bad.write_text("feeds = 3\n")
     result = invoke(runner, "--config", str(bad), "sql", "select 1")
     assert result.exit_code == 2 and "feeds must be a list of strings" in result.stderr
+
+
+def test_status_reports_runs_quarantine_and_sources(runner, data_dir):
+    result = invoke(runner, "--data-dir", str(data_dir), "status", "--format", "json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert set(report) == {"runs_recent", "quarantine_reasons", "source_freshness"}
+    table = invoke(runner, "--data-dir", str(data_dir), "status")
+    assert "== Last runs" in table.stdout and "== Freshness per source" in table.stdout
+
+
+def test_compact_merges_files_and_keeps_every_row(runner, data_dir):
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from transforms.extract import PageInput, extract_article
+
+    processed = data_dir / "processed"
+    page = extract_article(SEED.read_bytes(), PageInput(url="https://www.jpost.com/international/article-726552",
+                                                        content_type=None, fetched_at=datetime.now(UTC),
+                                                        raw_ref="seed.warc.gz#0"), run_id="r2")
+    store.stage([replace(page.article, content_hash="second-version")], ARTICLES, processed, "r2", "b")
+    store.load_staged(processed, "r2", ARTICLES)
+    partition = processed / "articles" / "published_month=2023-01"
+    assert len(list(partition.glob("*.parquet"))) == 2
+    result = invoke(runner, "--data-dir", str(data_dir), "compact")
+    assert result.exit_code == 0 and "2 files -> 1 (2 rows)" in result.stderr
+    assert len(list(partition.glob("*.parquet"))) == 1
+    count = invoke(runner, "--data-dir", str(data_dir), "sql", "--format", "csv", "select count(*) as n from articles")
+    assert count.stdout.splitlines() == ["n", "2"]

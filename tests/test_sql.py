@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from transforms.schema import (
     MentionRecord,
     QuarantineRecord,
     QuoteRecord,
+    RawRecord,
     RunRecord,
 )
 
@@ -95,6 +97,16 @@ def con(tmp_path_factory):
                     unchanged_article_count=0, quarantined_count=1, dateline_version="t", trafilatura_version="t",
                     prefect_version="t")
     store.write_table(store.to_arrow([run], RUNS), RUNS, processed, "r")
+    # a corrected second version of one article (revisions) and raw index rows (source freshness)
+    first = pages[0].article
+    store.stage([replace(first, content_hash="v2", title="Corrected title", fetched_at=AT + timedelta(days=1),
+                         word_count=first.word_count + 12, run_id="r2")], ARTICLES, processed, "r2", "b")
+    store.load_staged(processed, "r2", ARTICLES)
+    raw_rows = [RawRecord(url=p.article.url, final_url=p.article.url, status=status, content_type="text/html",
+                          sha1="s", length=1, truncated=False, fetched_at=AT, warc_file="f.warc.gz", warc_offset=i,
+                          record_type="response", kind="page", source="feed:https://x.example/rss", run_id="r")
+                for i, (p, status) in enumerate(zip(pages, (200, 304, 404), strict=False))]
+    store.write_raw_index(raw_rows, processed.parent / "raw", "r")
     with store.connect(processed, processed.parent / "raw") as connection:
         yield connection
 

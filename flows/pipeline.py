@@ -24,17 +24,22 @@ from flows import store
 from flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw
 from flows.archive import WarcArchive
 from flows.config import Settings, Sources
+from flows.dedup import assign_groups
 from flows.process import PageRef, batched, process_pages, worker_count
+from transforms.dedup import fingerprint
 from transforms.extract import DATELINE_VERSION
 from transforms.schema import (
     ARTICLE_ACTORS,
     ARTICLES,
+    DEDUP,
     EVENTS,
     IMAGES,
     MENTIONS,
     QUARANTINE,
     QUOTES,
     RUNS,
+    ArticleRecord,
+    DedupRecord,
     ExtractedPage,
     QuarantineRecord,
     Reject,
@@ -55,6 +60,13 @@ class BatchResult:
     nlp_articles: int = 0
     nlp_skipped: int = 0
     events: int = 0
+
+
+def _fingerprinted(article: ArticleRecord) -> DedupRecord:
+    """The article's fingerprint, its group still to be decided at load (flows/dedup.py)."""
+    fp = fingerprint(f"{article.title or ''}\n{article.text}")
+    return DedupRecord(article_id=article.article_id, content_hash=article.content_hash, dup_group="",
+                       similarity=0.0, signature=fp.signature, bands=fp.bands, fetched_at=article.fetched_at)
 
 
 def _quarantine_rows(rejects: list[Reject], run_id: str) -> list[QuarantineRecord]:
@@ -106,6 +118,7 @@ def process_task(batch_id: str, refs: list[PageRef], settings: Settings, run_id:
     store.stage([a for r in analyzed for a in r.actors], ARTICLE_ACTORS, root, run_id, batch_id)
     store.stage([e for r in analyzed for e in r.events], EVENTS, root, run_id, batch_id)
     store.stage([q for r in analyzed for q in r.quotes], QUOTES, root, run_id, batch_id)
+    store.stage([_fingerprinted(p.article) for p in pages], DEDUP, root, run_id, batch_id)
     store.stage(_quarantine_rows(rejects, run_id), QUARANTINE, settings.processed_dir, run_id, batch_id)
     events = sum(len(r.events) for r in analyzed)
     get_run_logger().info("process %s: %d articles (%d analyzed, %d events), %d quarantined",
@@ -117,7 +130,8 @@ def process_task(batch_id: str, refs: list[PageRef], settings: Settings, run_id:
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(settings: Settings, run_id: str) -> dict[str, tuple[int, int]]:
     """Move the run's staged rows into the tables, dropping rows already stored."""
-    tables = (ARTICLES, IMAGES, MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES, QUARANTINE)
+    assign_groups(settings.processed_dir, run_id)
+    tables = (ARTICLES, IMAGES, MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES, DEDUP, QUARANTINE)
     loaded = {t.name: store.load_staged(settings.processed_dir, run_id, t) for t in tables}
     store.drop_staging(settings.processed_dir, run_id)
     get_run_logger().info("load: %s", ", ".join(f"{k} +{new} ({old} already stored)"

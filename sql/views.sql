@@ -9,11 +9,16 @@ from read_parquet('${processed}/articles/*/*.parquet',
                   hive_partitioning = true, hive_types = {'published_month': varchar},
                   union_by_name = true);
 
--- the latest fetched version of each article
+-- fingerprints and story groups: copies of one wire story on many sites share a dup_group
+create or replace view dedup as
+select * from read_parquet('${processed}/dedup/*.parquet', union_by_name = true);
+
+-- the latest fetched version of each article, with its story group (null until deduplicated)
 create or replace view articles_current as
-select *
-from articles
-qualify row_number() over (partition by article_id order by fetched_at desc, content_hash) = 1;
+select a.*, d.dup_group
+from articles as a
+left join (select article_id, content_hash, dup_group from dedup) as d using (article_id, content_hash)
+qualify row_number() over (partition by a.article_id order by a.fetched_at desc, a.content_hash) = 1;
 
 -- images of every article version (join on article_id and content_hash)
 create or replace view images as

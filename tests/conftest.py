@@ -115,6 +115,16 @@ class FixtureHandler(SimpleHTTPRequestHandler):
                                 b"Now is not the time to be cowardly. (Corrected: the group has 300 members.)")
         self._send_validated(body, "text/html; charset=utf-8")
 
+    def _route_wire(self, args: list[str]) -> None:
+        """The seed's wire story as another site carries it: its own URL, site name and a promo line."""
+        site = args[0] if args else "site"
+        body = (HTTP_ROOT / "articles" / "seed.html").read_text()
+        body = body.replace("https://www.jpost.com/international/article-726552", f"https://{site}.example/story")
+        body = body.replace("The Jerusalem Post | JPost.com", f"The {site.title()} Times")
+        body = body.replace("<p>Putin has for months", f"<p>Follow The {site.title()} Times for more.</p><p>Putin has"
+                            " for months")
+        self._send_validated(body.encode(), "text/html; charset=utf-8")
+
     def _route_status(self, args: list[str]) -> None:
         code = int(args[0]) if args and args[0].isdigit() else 400
         self._send(code, f"<html><body><h1>HTTP {code}</h1></body></html>".encode())

@@ -178,6 +178,19 @@ class NlpResult:
     quotes: tuple[QuoteRecord, ...] = ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DedupRecord:
+    """An article version's fingerprint and its story group; one row of data/processed/dedup."""
+
+    article_id: str
+    content_hash: str
+    dup_group: str  # the article_id of the group's first article: copies of one story share it
+    similarity: float  # estimated Jaccard similarity to the article that decided the group (1.0: its own)
+    signature: tuple[int, ...] = ()  # MinHash values (transforms.dedup)
+    bands: tuple[str, ...] = ()  # LSH band keys: versions sharing one are compared
+    fetched_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class ExtractedPage:
     """What extraction gives for one page: the article and its images."""
@@ -324,13 +337,14 @@ MENTIONS = Table("mentions", MentionRecord, arrow_schema(MentionRecord), None,
 ARTICLE_ACTORS = Table("article_actors", ArticleActorRecord, arrow_schema(ArticleActorRecord), None,
                        ("actor_id", "article_id", "content_hash"))
 EVENTS = Table("events", EventRecord, arrow_schema(EventRecord), None, ("event_id",))
+DEDUP = Table("dedup", DedupRecord, arrow_schema(DedupRecord), None, ("article_id", "content_hash"))
 QUOTES = Table("quotes", QuoteRecord, arrow_schema(QuoteRecord), None,
                ("article_id", "content_hash", "sentence_id", "quote"))
 RUNS = Table("runs", RunRecord, arrow_schema(RunRecord), None, ("run_id",))
 RAW_INDEX = Table("raw_index", RawRecord, arrow_schema(RawRecord), None, ("warc_file", "warc_offset"))
 
 TABLES: dict[str, Table] = {t.name: t for t in (ARTICLES, IMAGES, MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES,
-                                                 QUARANTINE, RUNS, RAW_INDEX)}
+                                                 DEDUP, QUARANTINE, RUNS, RAW_INDEX)}
 
 
 UNKNOWN_PARTITION = "unknown"

@@ -1,0 +1,60 @@
+"""Copies of one wire story across sites share a story group (dup_group)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows import store
+from flows.config import FetchSettings, ProcessSettings, Settings
+from flows.pipeline import pipeline
+from transforms.dedup import BANDS, NUM_PERM, fingerprint, similarity
+
+STORY = (Path(__file__).parent / "fixtures" / "http" / "articles" / "seed.html").read_text()
+
+
+def words(n: int, step: int = 7) -> str:
+    return " ".join(f"w{(i * step) % 997}" for i in range(n))
+
+
+def test_fingerprint_shape_is_fixed():
+    fp = fingerprint("one two three four five six seven")
+    assert len(fp.signature) == NUM_PERM and len(fp.bands) == BANDS
+
+
+def test_near_copies_are_similar_and_share_bands():
+    text = words(600)
+    copy = text.replace("w7 w14", "w7 changed w14", 1) + " Follow us for more."
+    a, b = fingerprint(text), fingerprint(copy)
+    assert similarity(a.signature, b.signature) >= 0.8 and set(a.bands) & set(b.bands)
+
+
+def test_different_texts_are_not_similar():
+    a, b = fingerprint(words(600)), fingerprint(words(600, step=11) + " other story entirely")
+    assert similarity(a.signature, b.signature) < 0.5
+
+
+def test_signatures_are_stable_across_calls():
+    assert fingerprint("the same text here again").signature == fingerprint("the same text here again").signature
+
+
+@pytest.fixture(scope="module")
+def wire_run(http_server, prefect_harness, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dedup")
+    urls = tmp / "urls.txt"
+    urls.write_text(f"{http_server.url}/wire/alpha\n{http_server.url}/wire/beta\n{http_server.url}/articles/cbc.html\n")
+    settings = Settings(data_dir=tmp / "data", fetch=FetchSettings(allow_private_networks=True, per_host_delay=0.0),
+                        process=ProcessSettings(workers=1, batch_size=1))  # one page per batch: groups across batches
+    pipeline(sources={"urls": [str(urls)]}, settings=settings.to_dict())
+    with store.connect(settings.processed_dir, settings.raw_dir) as con:
+        return con.execute("select domain, dup_group, article_id from articles_current order by domain").fetchall()
+
+
+def test_two_sites_carrying_one_wire_story_share_a_dup_group(wire_run):
+    groups = {domain: (group, article_id) for domain, group, article_id in wire_run}
+    assert set(groups) == {"alpha.example", "beta.example", "cbc.ca"}
+    assert groups["alpha.example"][0] == groups["beta.example"][0]
+    assert groups["alpha.example"][1] != groups["beta.example"][1]  # two articles, one story
+    assert groups["cbc.ca"][0] != groups["alpha.example"][0]
+    assert groups["cbc.ca"][0] == groups["cbc.ca"][1]  # a story of its own is its own group

@@ -58,3 +58,18 @@ def test_two_sites_carrying_one_wire_story_share_a_dup_group(wire_run):
     assert groups["alpha.example"][1] != groups["beta.example"][1]  # two articles, one story
     assert groups["cbc.ca"][0] != groups["alpha.example"][0]
     assert groups["cbc.ca"][0] == groups["cbc.ca"][1]  # a story of its own is its own group
+
+
+def test_timeline_tells_a_wire_story_once(wire_run, http_server, tmp_path_factory):
+    """Both copies of the seed story name Putin; his timeline lists each sentence once."""
+    import json
+
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+
+    data = next(p for p in tmp_path_factory.getbasetemp().glob("dedup*/data"))
+    result = CliRunner().invoke(cli, ["--data-dir", str(data), "timeline", "Putin", "--format", "jsonl"])
+    assert result.exit_code == 0, result.stderr
+    sentences = [json.loads(line)["sentence"] for line in result.stdout.splitlines()]
+    assert sentences and len(sentences) == len(set(sentences))

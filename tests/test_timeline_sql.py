@@ -186,8 +186,8 @@ def test_mention_volume_per_month_is_a_share_of_all_mentions(con):
     rows = query(con, "mention_volume", actor="putin", interval="month")
     # January: a1 has 3 Putin mentions of 4; February: a2 has 3 of 5, a3 none of its 3
     assert rows == [
-        {"period": date(2023, 1, 1), "mentions": 3, "articles": 1, "share": 0.75},
-        {"period": date(2023, 2, 1), "mentions": 3, "articles": 1, "share": 0.375},
+        {"period": date(2023, 1, 1), "mentions": 3, "articles": 1, "stories": 1, "share": 0.75},
+        {"period": date(2023, 2, 1), "mentions": 3, "articles": 1, "stories": 1, "share": 0.375},
     ]
 
 

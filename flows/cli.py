@@ -87,42 +87,35 @@ def main() -> None:
 
 # --- run ----------------------------------------------------------------------------------
 
-@cli.command()
-@click.option("--feed", "feeds", multiple=True, metavar="URL", help="RSS/Atom/JSON feed (repeatable).")
-@click.option("--sitemap", "sitemaps", multiple=True, metavar="URL",
-              help="Sitemap, sitemap index or news sitemap (repeatable).")
-@click.option("--urls", "url_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="File with one URL a line (repeatable).")
-@click.option("--warc", "warcs", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="WARC file whose response records are pages, e.g. CC-NEWS (repeatable).")
-@click.option("--html-dir", "html_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="Folder of saved .html / .html.gz pages (repeatable).")
-@click.option("--batch-size", type=click.IntRange(1, 10_000), help="Pages per processing task [150].")
-@click.option("--workers", type=click.IntRange(0, 256), help="Extraction processes; 0 = one per core [0].")
-@click.option("--concurrency", type=click.IntRange(1, 256), help="Requests in flight at once [8].")
-@click.option("--delay", type=click.FloatRange(0), help="Seconds between requests to one host [1.0].")
-@click.option("--allow-private-networks", is_flag=True, default=None,
-              help="Allow fetching from loopback and private addresses (intranets, tests).")
-@click.option("--max-reject-rate", type=click.FloatRange(0, 1),
-              help="Exit with code 3 when more than this share of pages was quarantined.")
-@click.pass_obj
-def run(obj: Context, feeds: tuple[str, ...], sitemaps: tuple[str, ...], url_files: tuple[str, ...],
-        warcs: tuple[str, ...], html_dirs: tuple[str, ...], batch_size: int | None, workers: int | None,
-        concurrency: int | None, delay: float | None, allow_private_networks: bool | None,
-        max_reject_rate: float | None) -> None:
-    """Fetch or read sources, archive them raw, extract articles, write Parquet.
+def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The source and processing options shared by `run` and `serve`."""
+    options = [
+        click.option("--feed", "feeds", multiple=True, metavar="URL", help="RSS/Atom/JSON feed (repeatable)."),
+        click.option("--sitemap", "sitemaps", multiple=True, metavar="URL",
+                     help="Sitemap, sitemap index or news sitemap (repeatable)."),
+        click.option("--urls", "url_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                     help="File with one URL a line (repeatable)."),
+        click.option("--warc", "warcs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                     help="WARC file whose response records are pages, e.g. CC-NEWS (repeatable)."),
+        click.option("--html-dir", "html_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+                     help="Folder of saved .html / .html.gz pages (repeatable)."),
+        click.option("--batch-size", type=click.IntRange(1, 10_000), help="Pages per processing task [150]."),
+        click.option("--workers", type=click.IntRange(0, 256), help="Extraction processes; 0 = one per core [0]."),
+        click.option("--concurrency", type=click.IntRange(1, 256), help="Requests in flight at once [8]."),
+        click.option("--delay", type=click.FloatRange(0), help="Seconds between requests to one host [1.0]."),
+        click.option("--allow-private-networks", is_flag=True, default=None,
+                     help="Allow fetching from loopback and private addresses (intranets, tests)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
-    Sources come from the options and from the --config file. The run's counts go to stderr;
-    rows go to data/processed (query them with `dateline sql`).
 
-    \b
-        dateline run --feed https://www.theguardian.com/world/rss
-        dateline run --sitemap https://example.com/news-sitemap.xml --urls more-urls.txt
-        dateline run --warc CC-NEWS-20240101.warc.gz --html-dir saved-pages/
-    """
-    _quiet_prefect(obj.verbose)  # before Prefect is imported: it reads its settings once
-    from flows.pipeline import pipeline  # imports Prefect: only for commands that need it
-
+def _run_inputs(obj: Context, feeds: tuple[str, ...], sitemaps: tuple[str, ...], url_files: tuple[str, ...],
+                warcs: tuple[str, ...], html_dirs: tuple[str, ...], batch_size: int | None, workers: int | None,
+                concurrency: int | None, delay: float | None,
+                allow_private_networks: bool | None) -> tuple[dict[str, list[str]], Settings]:
+    """The flow's parameters from the options and the config file: sources (absolute paths) and settings."""
     sources = obj.sources.merged(Sources(feeds=feeds, sitemaps=sitemaps, urls=url_files, warcs=warcs,
                                          html_dirs=html_dirs))
     if sources.is_empty():
@@ -130,7 +123,7 @@ def run(obj: Context, feeds: tuple[str, ...], sitemaps: tuple[str, ...], url_fil
                                "(or list them in --config)")
     settings = obj.settings
     fetch_changes: dict[str, Any] = {k: v for k, v in (("concurrency", concurrency), ("per_host_delay", delay),
-                                       ("allow_private_networks", allow_private_networks)) if v is not None}
+                                     ("allow_private_networks", allow_private_networks)) if v is not None}
     process_changes: dict[str, Any] = {k: v for k, v in (("batch_size", batch_size), ("workers", workers))
                                        if v is not None}
     settings = replace(settings, fetch=replace(settings.fetch, **fetch_changes),
@@ -141,7 +134,72 @@ def run(obj: Context, feeds: tuple[str, ...], sitemaps: tuple[str, ...], url_fil
         raise click.UsageError(str(exc)) from None
     resolved = {k: [str(Path(p).resolve()) if k in {"urls", "warcs", "html_dirs"} else p for p in v]
                 for k, v in asdict(sources).items()}
-    settings = replace(settings, data_dir=settings.data_dir.resolve())
+    return resolved, replace(settings, data_dir=settings.data_dir.resolve())
+
+
+@cli.command()
+@source_options
+@click.option("--cron", help='A cron schedule, e.g. "*/15 * * * *" (UTC).')
+@click.option("--interval", type=click.IntRange(1), help="Seconds between runs.")
+@click.pass_obj
+def serve(obj: Context, cron: str | None, interval: int | None, **options: Any) -> None:
+    """Run the pipeline on a schedule until stopped (Ctrl-C).
+
+    Without PREFECT_API_URL a local Prefect server is started (127.0.0.1, its database under the
+    data dir) and stopped on exit; its UI address goes to stderr.
+
+    \b
+        dateline serve --cron "*/15 * * * *" --feed https://www.theguardian.com/world/rss
+        dateline serve --interval 900 --config dateline.toml
+    """
+    if (cron is None) == (interval is None):
+        raise click.UsageError("give exactly one of --cron and --interval")
+    sources, settings = _run_inputs(obj, **options)
+    _quiet_prefect(obj.verbose)
+    from flows.server import LocalPrefectServer
+
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        server = LocalPrefectServer(settings.data_dir / "prefect")
+        server.start()
+        os.environ["PREFECT_API_URL"] = server.api_url
+        click.echo(f"Prefect server and UI: {server.url} (stopped when this command ends)", err=True)
+    try:
+        from prefect.deployments.runner import EntrypointType
+
+        from flows.pipeline import pipeline
+
+        click.echo(f"serving dateline-run {'cron ' + cron if cron else f'every {interval} s'}; Ctrl-C stops",
+                   err=True)
+        pipeline.serve(name="dateline-serve", cron=cron, interval=interval,
+                       parameters={"sources": sources, "settings": settings.to_dict()},
+                       print_starting_message=False, pause_on_shutdown=False,
+                       entrypoint_type=EntrypointType.MODULE_PATH)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+@cli.command()
+@source_options
+@click.option("--max-reject-rate", type=click.FloatRange(0, 1),
+              help="Exit with code 3 when more than this share of pages was quarantined.")
+@click.pass_obj
+def run(obj: Context, max_reject_rate: float | None, **options: Any) -> None:
+    """Fetch or read sources, archive them raw, extract articles, write Parquet.
+
+    Sources come from the options and from the --config file. The run's counts go to stderr;
+    rows go to data/processed (query them with `dateline sql`).
+
+    \b
+        dateline run --feed https://www.theguardian.com/world/rss
+        dateline run --sitemap https://example.com/news-sitemap.xml --urls more-urls.txt
+        dateline run --warc CC-NEWS-20240101.warc.gz --html-dir saved-pages/
+    """
+    resolved, settings = _run_inputs(obj, **options)
+    _quiet_prefect(obj.verbose)  # before Prefect is imported: it reads its settings once
+    from flows.pipeline import pipeline  # imports Prefect: only for commands that need it
+
     result = pipeline(sources=resolved, settings=settings.to_dict())
     click.echo(
         f"run {result['run_id']} {result['status']}: {result['discovered_count']} discovered, "

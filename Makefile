@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/body_f1.py
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/nlp.py
+	$(BIN)/python bench/incremental.py
 
 quality: $(STAMP)
 	$(BIN)/python bench/quality.py

@@ -17,6 +17,7 @@ from typing import Any
 
 import trafilatura
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
@@ -67,6 +68,14 @@ def _fingerprinted(article: ArticleRecord) -> DedupRecord:
     fp = fingerprint(f"{article.title or ''}\n{article.text}")
     return DedupRecord(article_id=article.article_id, content_hash=article.content_hash, dup_group="",
                        similarity=0.0, signature=fp.signature, bands=fp.bands, fetched_at=article.fetched_at)
+
+
+def _publish_artifact(run: RunRecord) -> None:
+    """The run's counts as a Prefect table artifact (shown with the flow run in the UI)."""
+    counts = {f: getattr(run, f) for f in run.__dataclass_fields__ if f.endswith("_count")}
+    rows = [{"stage": name.removesuffix("_count").replace("_", " "), "count": value} for name, value in counts.items()]
+    create_table_artifact(key="dateline-run-counts", table=rows,
+                          description=f"Dateline run {run.run_id} ({run.status}): counts per stage")
 
 
 def _quarantine_rows(rejects: list[Reject], run_id: str) -> list[QuarantineRecord]:
@@ -192,6 +201,7 @@ def pipeline(sources: dict[str, list[str]], settings: dict[str, Any] | None = No
             prefect_version=version("prefect"),
         )
         store.write_table(store.to_arrow([run], RUNS), RUNS, cfg.processed_dir, run_id)
+        _publish_artifact(run)
         store.drop_staging(cfg.processed_dir, run_id)  # after a failure: the raw archive keeps the pages
         logger.info("run %s %s: %d discovered, %d archived, %d articles (%d new), %d quarantined",
                     run_id, status, run.discovered_count, run.archived_count, run.extracted_count,

@@ -168,3 +168,16 @@ def test_timeline_for_putin_lists_the_seed_events_in_date_order(two_runs):
 def test_runs_count_nlp_articles_and_events(two_runs):
     settings, first, *_ = two_runs
     assert first["nlp_article_count"] == 6 and first["event_count"] > 0
+
+
+def test_each_run_publishes_its_counts_as_a_prefect_artifact(two_runs):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["dateline-run-counts"])))
+    assert len(artifacts) >= 2
+    rows = artifacts[0].data
+    rows = rows if isinstance(rows, list) else __import__("json").loads(rows)
+    assert {"stage": "discovered", "count": rows[0]["count"]} in rows

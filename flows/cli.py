@@ -457,6 +457,50 @@ def actors(obj: Context, top: int, kind: str | None, fmt: str) -> None:
     write_rows(sys.stdout, [d[0] for d in cursor.description or []], _stream(cursor), fmt)
 
 
+@cli.command()
+@click.option("--since", help="Only pages fetched on or after this date (ISO).")
+@click.option("--rebuild", is_flag=True, help="Rebuild data/processed from scratch (runs and fetch-stage "
+              "quarantine rows are kept); without it, only new article versions are added.")
+@click.option("--workers", type=click.IntRange(0, 256), help="Extraction processes; 0 = one per core [0].")
+@click.pass_obj
+def reprocess(obj: Context, since: str | None, rebuild: bool, workers: int | None) -> None:
+    """Extract and analyze the archived pages again, from data/raw, with no network.
+
+    Use it after an extractor upgrade: `extractor_version` on every row tells old from new.
+
+    \b
+        dateline reprocess --rebuild
+        dateline reprocess --since 2024-06-01
+    """
+    if since is not None:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            raise click.BadParameter(f"{since!r} is not a date like 2024-06-01", param_hint="--since") from None
+    settings = obj.settings
+    if workers is not None:
+        settings = replace(settings, process=replace(settings.process, workers=workers))
+    settings = replace(settings, data_dir=settings.data_dir.resolve())
+    if not (settings.raw_dir / "raw_index").exists():
+        raise click.ClickException(f"no raw archive under {settings.raw_dir}")
+    _quiet_prefect(obj.verbose)
+    from flows import store
+    from flows.pipeline import pipeline
+
+    previous = store.begin_rebuild(settings.processed_dir) if rebuild else None
+    try:
+        result = pipeline(sources={}, settings=settings.to_dict(), reprocess=True, reprocess_since=since)
+    except BaseException:
+        if previous is not None:
+            store.restore_rebuild(settings.processed_dir, previous)
+        raise
+    if previous is not None:
+        store.finish_rebuild(settings.processed_dir, previous)
+    click.echo(f"reprocess {result['run_id']} {result['status']}: {result['archived_count']} archived pages, "
+               f"{result['extracted_count']} articles ({result['new_article_count']} new), "
+               f"{result['quarantined_count']} quarantined", err=True)
+
+
 # --- status / compact -------------------------------------------------------------------------
 
 STATUS_SECTIONS = (("Last runs", "runs_recent"), ("Quarantined pages by stage and reason", "quarantine_reasons"),

@@ -23,7 +23,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flows.config import DatelineError
-from transforms.schema import PARTITION_VALUE, RAW_INDEX, TABLES, UNKNOWN_PARTITION, RawRecord, Table
+from transforms.schema import (
+    PARTITION_VALUE,
+    QUARANTINE,
+    RAW_INDEX,
+    RUNS,
+    TABLES,
+    UNKNOWN_PARTITION,
+    QuarantineRecord,
+    RawRecord,
+    Table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -237,3 +247,38 @@ def compact(processed: Path) -> dict[str, tuple[int, int]]:
             os.replace(tmp, target)
             done[str(folder.relative_to(processed))] = (len(files), data.num_rows)
     return done
+
+
+CARRIED_STAGES = ("discover", "fetch", "archive")  # quarantine rows that reprocessing cannot re-derive
+
+
+def begin_rebuild(processed: Path) -> Path:
+    """Move data/processed aside for a rebuild; returns where it went (restore_rebuild puts it back)."""
+    previous = processed.with_name(f"{processed.name}.previous-{uuid.uuid4().hex[:8]}")
+    if processed.exists():
+        os.replace(processed, previous)
+    processed.mkdir(parents=True, exist_ok=True)
+    return previous
+
+
+def finish_rebuild(processed: Path, previous: Path) -> None:
+    """Carry over what reprocessing cannot rebuild (runs; fetch-stage quarantine rows), drop the old tree."""
+    if previous.exists():
+        for path in (previous / RUNS.name).glob("*.parquet"):
+            if path.name != SCHEMA_FILE:
+                target = table_dir(processed, RUNS) / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+        old = [p for p in (previous / QUARANTINE.name).glob("*.parquet") if p.name != SCHEMA_FILE]
+        if old:
+            rows = pq.ParquetDataset(old, schema=QUARANTINE.schema).read().to_pylist()
+            kept = [QuarantineRecord(**r) for r in rows if r["stage"] in CARRIED_STAGES]
+            write_table(to_arrow(kept, QUARANTINE), QUARANTINE, processed, "carried-over")
+        shutil.rmtree(previous)
+
+
+def restore_rebuild(processed: Path, previous: Path) -> None:
+    """Put the old tree back after a failed rebuild."""
+    if previous.exists():
+        shutil.rmtree(processed, ignore_errors=True)
+        os.replace(previous, processed)

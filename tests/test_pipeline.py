@@ -181,3 +181,37 @@ def test_each_run_publishes_its_counts_as_a_prefect_artifact(two_runs):
     rows = artifacts[0].data
     rows = rows if isinstance(rows, list) else __import__("json").loads(rows)
     assert {"stage": "discovered", "count": rows[0]["count"]} in rows
+
+
+def test_reprocess_rebuild_gives_the_same_tables_without_network(two_runs, http_server, tmp_path):
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+
+    settings, *_ = two_runs
+    copy = tmp_path / "data"
+    shutil.copytree(settings.data_dir, copy)
+    copied = Settings(data_dir=copy)
+    before = {t: table(copied, f"select count(*) from {t}")[0][0] for t in ("articles", "images", "events", "runs")}
+    fetch_quarantine = table(copied, "select count(*) from quarantine where stage in ('discover', 'fetch')")[0][0]
+    requests = len(http_server.state.requests)
+    result = CliRunner().invoke(cli, ["--data-dir", str(copy), "reprocess", "--rebuild", "--workers", "1"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert len(http_server.state.requests) == requests  # no network
+    after = {t: table(copied, f"select count(*) from {t}")[0][0] for t in ("articles", "images", "events", "runs")}
+    assert after["articles"] == before["articles"] and after["images"] == before["images"]
+    assert after["events"] == before["events"] and after["runs"] == before["runs"] + 1
+    assert table(copied, "select count(*) from quarantine where stage in ('discover', 'fetch')")[0][0] == \
+        fetch_quarantine
+    assert table(copied, "select count(*) from quarantine where reason = 'not_an_article'")[0][0] == 1
+    assert not list(copy.glob("processed.previous-*"))
+
+
+def test_reprocess_rejects_a_bad_date(tmp_path):
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "reprocess", "--since", "yesterday"])
+    assert result.exit_code == 2 and "not a date" in result.stderr

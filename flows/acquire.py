@@ -18,6 +18,7 @@ from flows.archive import WarcArchive, iter_warc_pages
 from flows.config import ConfigError, FetchSettings, Sources
 from flows.fetch import HTML_TYPES, Fetched, Fetcher, NotModified, Validators
 from flows.process import PageRef
+from flows.progress import progress
 from transforms.extract import declared_url
 from transforms.metadata import parse_date
 from transforms.schema import RawRecord, Reject
@@ -186,7 +187,12 @@ def fetch_web(sources: Sources, settings: FetchSettings, archive: WarcArchive, r
         wanted = [(u, s, _validators(state, u)) for u, s, d in triples if due(u, d, state, now, recheck_after)]
         result.skipped = len(triples) - len(wanted)
         log.info("discovered %d URLs, %d due (%d sources rejected)", len(triples), len(wanted), len(rejects))
-        for outcome in fetcher.fetch_all(wanted):
+        with progress("fetch", len(wanted)) as tracker:
+            outcomes = []
+            for outcome in fetcher.fetch_all(wanted):
+                outcomes.append(outcome)
+                tracker.advance()
+        for outcome in outcomes:
             if isinstance(outcome, NotModified):
                 result.not_modified += 1
             elif isinstance(outcome, Fetched):

@@ -27,6 +27,7 @@ from flows.archive import WarcArchive
 from flows.config import Settings, Sources
 from flows.dedup import assign_groups
 from flows.process import PageRef, batched, process_pages, worker_count
+from flows.progress import progress
 from transforms.dedup import fingerprint
 from transforms.extract import DATELINE_VERSION
 from transforms.schema import (
@@ -196,7 +197,10 @@ def pipeline(sources: dict[str, list[str]], settings: dict[str, Any] | None = No
         pages = [p for a in acquired for p in a.pages]
         futures = [process_task.submit(f"{run_id}-{n:05d}", list(refs), cfg, run_id)
                    for n, refs in enumerate(batched(pages, cfg.process.batch_size))]
-        results = [f.result() for f in futures]
+        with progress("process", len(pages)) as tracker:
+            for future in futures:
+                results.append(future.result())
+                tracker.advance(results[-1].articles + results[-1].rejects)
         loaded = load_task(cfg, run_id)
         status = "completed"
     finally:

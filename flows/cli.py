@@ -501,6 +501,43 @@ def reprocess(obj: Context, since: str | None, rebuild: bool, workers: int | Non
                f"{result['quarantined_count']} quarantined", err=True)
 
 
+@cli.command()
+@click.argument("article", required=False)
+@click.option("--since", default="", help="Only articles changed on or after this date (ISO).")
+@format_option()
+@click.pass_obj
+def revisions(obj: Context, article: str | None, since: str, fmt: str) -> None:
+    """List articles that changed after they were first fetched, or show one article's changes.
+
+    ARTICLE (an article_id or URL) prints a short diff of its last two versions' title and text.
+
+    \b
+        dateline revisions --since 2024-06-01
+        dateline revisions https://www.jpost.com/international/article-726552
+    """
+    import difflib
+
+    from flows import store
+
+    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    if article is None:
+        cursor = con.execute(store.read_query("revisions"), {"since": since})
+        write_rows(sys.stdout, [d[0] for d in cursor.description or []], _stream(cursor), fmt)
+        return
+    versions = con.execute(
+        "select fetched_at, title, text from articles where article_id = $a or url = $a or canonical_url = $a "
+        "order by fetched_at desc limit 2", {"a": article}).fetchall()
+    if len(versions) < 2:
+        raise click.ClickException(f"{article!r} has {'one version' if versions else 'no article'}: nothing to compare")
+    (new_at, new_title, new_text), (old_at, old_title, old_text) = versions
+    old = [f"title: {old_title}", *old_text.split("\n")]
+    new = [f"title: {new_title}", *new_text.split("\n")]
+    diff = difflib.unified_diff(old, new, fromfile=f"fetched {old_at:%Y-%m-%d %H:%M}Z",
+                                tofile=f"fetched {new_at:%Y-%m-%d %H:%M}Z", lineterm="", n=0)
+    for line in diff:
+        click.echo(line)
+
+
 # --- status / compact -------------------------------------------------------------------------
 
 STATUS_SECTIONS = (("Last runs", "runs_recent"), ("Quarantined pages by stage and reason", "quarantine_reasons"),

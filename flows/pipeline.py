@@ -26,6 +26,7 @@ from flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known
 from flows.archive import WarcArchive
 from flows.config import Settings, Sources
 from flows.dedup import assign_groups
+from flows.lock import data_dir_lock
 from flows.process import PageRef, batched, process_pages, worker_count
 from flows.progress import progress
 from transforms.dedup import fingerprint
@@ -179,6 +180,11 @@ def pipeline(sources: dict[str, list[str]], settings: dict[str, Any] | None = No
     """
     src = Sources(**{k: tuple(v) for k, v in sources.items()})
     cfg = Settings.from_dict(settings) if settings else Settings()
+    with data_dir_lock(cfg.data_dir, cfg.process.lock_wait_seconds):
+        return _locked_run(src, cfg, reprocess, reprocess_since)
+
+
+def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: str | None) -> dict[str, Any]:
     logger = get_run_logger()
     started_at = datetime.now(UTC)
     run_id = new_run_id(started_at)

@@ -367,8 +367,7 @@ def query(obj: Context, name: str, params: tuple[tuple[str, str], ...], fmt: str
 ACTOR_KINDS: tuple[str, ...] = get_args(ActorKind)
 TIMELINE_TABLE = ("event_date", "trigger", "sentence", "url")  # the --format table columns
 # the same name-or-alias match as the saved actor queries, to tell "no such actor" from "no events"
-_ACTOR_EXISTS = ("select count(*) from actors as a where lower($actor) = lower(a.name) "
-                 "or list_contains(list_transform(a.aliases, lambda x: lower(x)), lower($actor))")
+_ACTOR_EXISTS = "select count(*) from actor_named($actor)"
 
 
 def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str:

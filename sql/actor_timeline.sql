@@ -1,10 +1,7 @@
 -- Q: What happened with $actor, in date order (a wire story carried by many sites counted once)?
 -- Params: $actor (name or alias, any case), $since, $until (ISO dates; '' for no bound), $about (word in the sentence; '' for any).  Returns: event_date, date_precision, date_basis, trigger, sentence, url, title, site, event_id
 with actor as (
-    select a.actor_id
-    from actors as a
-    where lower($actor) = lower(a.name)
-       or list_contains(list_transform(a.aliases, lambda x: lower(x)), lower($actor))
+    select actor_id from actor_named($actor)
 )
 select e.event_date,
        e.date_precision,

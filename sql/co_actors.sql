@@ -1,10 +1,7 @@
 -- Q: Which actors appear in the same sentences as $actor?
 -- Params: $actor (name or alias, any case), $limit (how many rows).  Returns: actor_id, name, kind, shared_sentences, shared_articles
 with actor as (
-    select a.actor_id
-    from actors as a
-    where lower($actor) = lower(a.name)
-       or list_contains(list_transform(a.aliases, lambda x: lower(x)), lower($actor))
+    select actor_id from actor_named($actor)
 ),
 current_mentions as (
     select m.article_id, m.sentence_id, m.actor_id

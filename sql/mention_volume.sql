@@ -1,10 +1,7 @@
 -- Q: How often was $actor mentioned per $interval, as a share of all mentions then (GDELT-style timeline volume)?
 -- Params: $actor (name or alias, any case), $interval (day, week or month).  Returns: period, mentions, articles, stories, share
 with actor as (
-    select a.actor_id
-    from actors as a
-    where lower($actor) = lower(a.name)
-       or list_contains(list_transform(a.aliases, lambda x: lower(x)), lower($actor))
+    select actor_id from actor_named($actor)
 ),
 dated as (
     select date_trunc($interval, c.published_at)::date  as period,

@@ -1,10 +1,7 @@
 -- Q: What did $actor say?
 -- Params: $actor (name or alias, any case).  Returns: published_at, quote, verb, speaker_text, sentence, url
 with actor as (
-    select a.actor_id
-    from actors as a
-    where lower($actor) = lower(a.name)
-       or list_contains(list_transform(a.aliases, lambda x: lower(x)), lower($actor))
+    select actor_id from actor_named($actor)
 )
 select c.published_at,
        q.quote,

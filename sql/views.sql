@@ -52,6 +52,13 @@ select actor_id,
 from article_actors
 group by actor_id;
 
+-- the actors a name or alias stands for, in any case: select actor_id from actor_named('putin')
+create or replace macro actor_named(q) as table
+select a.actor_id
+from actors as a
+where lower(q) = lower(a.name)
+   or list_contains(list_transform(a.aliases, lambda x: lower(x)), lower(q));
+
 create or replace view events as
 select * from read_parquet('${processed}/events/*.parquet', union_by_name = true);
 

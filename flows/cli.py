@@ -173,7 +173,7 @@ def serve(obj: Context, cron: str | None, interval: int | None, **options: Any) 
                    err=True)
         pipeline.serve(name="dateline-serve", cron=cron, interval=interval,
                        parameters={"sources": sources, "settings": settings.to_dict()},
-                       print_starting_message=False, pause_on_shutdown=False,
+                       print_starting_message=False, pause_on_shutdown=False, limit=1,
                        entrypoint_type=EntrypointType.MODULE_PATH)
     finally:
         if server is not None:

@@ -20,10 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
+import httpcore
 import httpx
 
 from flows.archive import WarcArchive
@@ -102,6 +103,49 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+class BlockedAddress(httpcore.ConnectError):
+    """A connection would go to an address the settings do not allow (httpx re-raises it as its
+    ConnectError, with this as the cause)."""
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """Connects only to addresses it checked itself: the name is resolved here, each address is
+    checked, and the socket goes to a checked address. A name that resolves to a public address
+    for a pre-check and to a private one at connect time (DNS rebinding) is caught."""
+
+    def __init__(self, resolver: Resolver, allow_private: bool) -> None:
+        self.resolver = resolver
+        self.allow_private = allow_private
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        try:
+            addresses = self.resolver(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        if not addresses:
+            raise httpcore.ConnectError(f"{host} resolves to no address")
+        if not self.allow_private:
+            blocked = [a for a in addresses if not is_public_address(a)]
+            if blocked:
+                raise BlockedAddress(f"{host} resolves to a non-public address ({', '.join(blocked)})")
+        return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport with GuardedBackend underneath (its pool is rebuilt with our backend)."""
+
+    def __init__(self, resolver: Resolver, allow_private: bool, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        self._pool = httpcore.ConnectionPool(  # httpx builds the same pool; only the network backend differs
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(resolver, allow_private),
+        )
+
+
 class HostThrottle:
     """Spaces requests to one host at least ``delay`` seconds apart, across threads."""
 
@@ -133,13 +177,13 @@ class Fetcher:
         self.archive = archive
         self.run_id = run_id
         self.resolver = resolver
+        limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
         self.client = httpx.Client(
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
             follow_redirects=False,
             headers={"User-Agent": settings.user_agent,
                      "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
-            limits=httpx.Limits(max_connections=settings.concurrency,
-                                max_keepalive_connections=settings.concurrency),
+            transport=GuardedTransport(resolver, settings.allow_private_networks, limits),
             trust_env=False,
         )
         self.throttle = HostThrottle()
@@ -231,6 +275,9 @@ class Fetcher:
                 result = self._get(url, requested=requested, source=source, purpose=purpose,
                                    validators=validators)
             except httpx.TransportError as exc:
+                if _blocked(exc):
+                    return Reject(stage="fetch", reason="blocked_address", url=requested,
+                                  detail=f"{exc} (checked when connecting); set allow_private_networks to fetch it")
                 last_problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 wait = self.settings.backoff * (2 ** attempt)
             else:
@@ -356,6 +403,18 @@ class _Retry:
 class _Raw:
     row: RawRecord
     raw_ref: str
+
+
+def _blocked(exc: BaseException) -> bool:
+    """True if a transport error comes from GuardedBackend refusing an address."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, BlockedAddress):
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def _read_limited(response: httpx.Response, limit: int) -> tuple[bytes, bool]:

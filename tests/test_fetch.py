@@ -148,3 +148,32 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert retry_after_seconds("120", now) == 120
     assert retry_after_seconds("Thu, 01 Jan 2026 12:01:00 GMT", now) == 60
     assert retry_after_seconds("soon", now) is None
+
+
+def test_rebinding_to_a_private_address_is_caught_when_connecting(http_server, fetch_settings, archive):
+    answers = iter([["93.184.216.34"]])  # the pre-check sees a public address ...
+
+    def rebinding(host: str, port: int) -> list[str]:
+        return next(answers, ["127.0.0.1"])  # ... the connection would go to loopback
+
+    settings = replace(fetch_settings, allow_private_networks=False, obey_robots=False, retries=0)
+    with Fetcher(settings, archive, "test-run", resolver=rebinding) as fetcher:
+        outcome = fetcher.fetch(f"{http_server.url}/articles/seed.html?rebind=1", source="test")
+    assert isinstance(outcome, Reject) and outcome.reason == "blocked_address"
+    assert "checked when connecting" in outcome.detail
+    assert not any("rebind=1" in p for p in http_server.state.paths())
+
+
+def test_connections_go_to_the_address_that_was_checked(http_server, fetch_settings, archive):
+    seen: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        seen.append(host)
+        return ["127.0.0.1"]
+
+    settings = replace(fetch_settings, obey_robots=False)
+    url = f"http://dateline-test.invalid:{http_server.url.rsplit(':', 1)[1]}/articles/seed.html?pinned=1"
+    with Fetcher(settings, archive, "test-run", resolver=resolver) as fetcher:
+        outcome = fetcher.fetch(url, source="test")
+    assert isinstance(outcome, Fetched)  # a name no DNS knows, connected through our resolver's answer
+    assert "dateline-test.invalid" in seen

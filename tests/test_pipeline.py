@@ -177,10 +177,23 @@ def test_each_run_publishes_its_counts_as_a_prefect_artifact(two_runs):
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["dateline-run-counts"])))
+    import json
+
+    from transforms.schema import RunRecord
+
+    _, first, second, _ = two_runs
     assert len(artifacts) >= 2
-    rows = artifacts[0].data
-    rows = rows if isinstance(rows, list) else __import__("json").loads(rows)
-    assert {"stage": "discovered", "count": rows[0]["count"]} in rows
+    published = []
+    for artifact in artifacts:
+        rows = artifact.data if isinstance(artifact.data, list) else json.loads(artifact.data)
+        published.append({r["stage"]: r["count"] for r in rows})
+    stages = {f.removesuffix("_count").replace("_", " ")
+              for f in RunRecord.__dataclass_fields__ if f.endswith("_count")}
+    assert all(set(p) == stages for p in published)
+    for run in (first, second):  # each run's own counts were published
+        wanted = {"discovered": run["discovered_count"], "new article": run["new_article_count"],
+                  "quarantined": run["quarantined_count"], "skipped": run["skipped_count"]}
+        assert any(wanted.items() <= p.items() for p in published), (wanted, published)
 
 
 def test_reprocess_rebuild_gives_the_same_tables_without_network(two_runs, http_server, tmp_path):

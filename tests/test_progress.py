@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 
 from flows.progress import Tracker, progress, use_bars
 
 
-def test_no_bars_without_a_terminal():
-    assert use_bars() is False  # pytest captures stderr: not a terminal
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_bars_only_on_a_terminal_and_not_when_switched_off(monkeypatch):
+    monkeypatch.delenv("DATELINE_NO_PROGRESS", raising=False)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert use_bars() is False
+    monkeypatch.setattr(sys, "stderr", FakeTerminal())
+    assert use_bars() is True
+    monkeypatch.setenv("DATELINE_NO_PROGRESS", "1")
+    assert use_bars() is False
 
 
 def test_plain_progress_logs_every_hundred_and_at_the_end(caplog):

@@ -45,6 +45,7 @@ from transforms.schema import (
     DedupRecord,
     ExtractedPage,
     QuarantineRecord,
+    RawRecord,
     Reject,
     RunRecord,
 )
@@ -86,10 +87,11 @@ def _quarantine_rows(rejects: list[Reject], run_id: str) -> list[QuarantineRecor
 
 
 @task(name="fetch", cache_policy=NO_CACHE)
-def fetch_task(sources: Sources, settings: Settings, run_id: str, started_at: datetime) -> Acquired:
-    """Discover and fetch web sources into this run's WARC files."""
+def fetch_task(sources: Sources, settings: Settings, run_id: str, started_at: datetime,
+               archived: list[RawRecord]) -> Acquired:
+    """Discover and fetch web sources into this run's WARC files (``archived``: the raw index so far)."""
     logger = get_run_logger()
-    state = fetch_state(store.read_raw_index(settings.raw_dir))
+    state = fetch_state(archived)
     with WarcArchive(settings.raw_dir, f"{run_id}-web", started_at) as archive:
         acquired = fetch_web(sources, settings.fetch, archive, run_id, state, started_at)
     store.write_raw_index(acquired.raw_rows, settings.raw_dir, f"{run_id}-web")
@@ -101,10 +103,11 @@ def fetch_task(sources: Sources, settings: Settings, run_id: str, started_at: da
 
 
 @task(name="archive-files", cache_policy=NO_CACHE)
-def archive_files_task(sources: Sources, settings: Settings, run_id: str, started_at: datetime) -> Acquired:
+def archive_files_task(sources: Sources, settings: Settings, run_id: str, started_at: datetime,
+                       archived: list[RawRecord]) -> Acquired:
     """Copy saved pages and WARC records into this run's WARC files (bytes archived before are reused)."""
     logger = get_run_logger()
-    known = known_raw(store.read_raw_index(settings.raw_dir))
+    known = known_raw(archived)
     with WarcArchive(settings.raw_dir, f"{run_id}-files", started_at) as archive:
         acquired = archive_files(sources, settings.fetch, archive, run_id, known)
     store.write_raw_index(acquired.raw_rows, settings.raw_dir, f"{run_id}-files")
@@ -191,15 +194,18 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
     store.ensure_tables(cfg.processed_dir, cfg.raw_dir)
     status = "failed"
     acquired: list[Acquired] = []
+    # the raw index, read once: incremental state for fetching, known bytes for saved pages
+    archived = store.read_raw_index(cfg.raw_dir) if not src.is_empty() else []
     results: list[BatchResult] = []
     loaded: dict[str, tuple[int, int]] = {}
     try:
         if reprocess:
             acquired.append(archived_pages_task(cfg, reprocess_since))
         if src.feeds or src.sitemaps or src.urls:
-            acquired.append(fetch_task(src, cfg, run_id, started_at))
+            acquired.append(fetch_task(src, cfg, run_id, started_at, archived))
         if src.warcs or src.html_dirs:
-            acquired.append(archive_files_task(src, cfg, run_id, started_at))
+            archived += [row for a in acquired for row in a.raw_rows]  # what this run's fetch task added
+            acquired.append(archive_files_task(src, cfg, run_id, started_at, archived))
         pages = [p for a in acquired for p in a.pages]
         futures = [process_task.submit(f"{run_id}-{n:05d}", list(refs), cfg, run_id)
                    for n, refs in enumerate(batched(pages, cfg.process.batch_size))]

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from trafilatura.utils import load_html
 
+from transforms.fallbacks import TrafilaturaFallbacks
 from transforms.metadata import (
     clean_site_name,
     find_published,
+    jsonld_name,
     normalize_language,
     parse_date,
     read_page_metadata,
@@ -141,3 +143,25 @@ def test_detect_language(text, code):
 
 def test_detect_language_needs_some_text():
     assert detect_language("OK 123") is None
+
+
+@pytest.mark.parametrize(("value", "name"), [
+    ("Birgit Baumann", "Birgit Baumann"),
+    ({"@type": "Person", "name": "Birgit Baumann"}, "Birgit Baumann"),
+    ({"@type": "Person", "givenName": "Anna Giulia", "familyName": "Fink"}, "Anna Giulia Fink"),
+    ([{"@type": "Person", "familyName": "Marchart", "givenName": "Jan Michael"}], "Jan Michael Marchart"),
+    ({"@type": "Person", "url": "https://x.example/a"}, None),
+], ids=["string", "name", "given-family", "list-given-family", "nameless"])
+def test_jsonld_name_reads_names_and_given_family_names(value, name):
+    assert jsonld_name(value) == name
+
+
+def test_trafilatura_fallbacks_are_computed_on_demand_from_the_page():
+    tree = load_html("<html><head><title>Rain in Oslo | Nordic Post</title>"
+                     "<meta name='author' content='Kari Nordmann'></head>"
+                     "<body><article><p>It rained in Oslo on Monday.</p></article></body></html>")
+    fallback = TrafilaturaFallbacks(tree, "https://nordicpost.example/2024/05/06/rain")
+    assert "_meta" not in vars(fallback)  # nothing is read before it is asked for
+    assert fallback.author == "Kari Nordmann"
+    assert fallback.title == "Rain in Oslo"
+    assert fallback.date == "2024-05-06"  # htmldate, from the URL

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -20,6 +21,7 @@ from trafilatura.utils import detect_encoding, load_html
 
 from transforms.bylines import Byline, dom_bylines, find_dateline, parse_byline
 from transforms.credits import caption_place_date, parse_credit, split_caption_credit
+from transforms.fallbacks import TrafilaturaFallbacks
 from transforms.images import FoundImage, clean_credit, find_images
 from transforms.language import detect_language
 from transforms.metadata import (
@@ -148,7 +150,7 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ex
         el.set(_PRUNE_ATTR, "1")
     try:
         doc = trafilatura.bare_extraction(
-            tree, url=page.url, include_comments=False, with_metadata=True, include_tables=True,
+            tree, url=page.url, include_comments=False, with_metadata=False, include_tables=True,
             prune_xpath=f"//*[@{_PRUNE_ATTR}]" if caption_els else None,
         )
     except Exception as exc:  # noqa: BLE001 - any extractor failure is this page's problem, not the run's
@@ -159,15 +161,16 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ex
                       detail="no main text found", raw_ref=page.raw_ref)
 
     issues: list[str] = []
+    fallback = TrafilaturaFallbacks(tree, page.url)  # trafilatura's metadata, computed only where ours is silent
     site_name = choose_site_name([meta.first_meta("og:site_name"), meta.first_meta("application-name"),
-                                  jsonld_name(meta.jsonld_value("publisher")), doc.sitename])
-    site_names = [n for n in (site_name, meta.first_meta("og:site_name"), doc.sitename,
+                                  jsonld_name(meta.jsonld_value("publisher")), fallback.sitename])
+    site_names = [n for n in (site_name, meta.first_meta("og:site_name"), fallback.sitename,
                               jsonld_name(meta.jsonld_value("publisher")), domain_of(canonical)) if n]
     title = choose_title(_first_text(meta.jsonld_value("headline")), meta.h1, meta.first_meta("og:title"),
-                         [meta.first_meta("twitter:title"), doc.title], site_names)
+                         [meta.first_meta("twitter:title"), fallback.title], site_names)
     description = _first_text(meta.jsonld_value("description"), meta.first_meta("og:description"),
-                              meta.first_meta("description"), doc.description)
-    body = strip_leading_repeats(doc.text or "", [title, meta.h1, doc.title, meta.first_meta("og:title")])
+                              meta.first_meta("description"), fallback.description)
+    body = strip_leading_repeats(doc.text or "", [title, meta.h1, fallback.title, meta.first_meta("og:title")])
     if description and _starts_with_line(body, description) and _shown_as_subtitle(tree, meta, description):
         # a description is dropped only where the page shows it as a subtitle: often it is the lede
         body = strip_leading_repeats(body, [description])
@@ -181,8 +184,8 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ex
     date = published[0] if published else None
     if date is None and (from_url := date_in_url(canonical) or date_in_url(page.url)):
         date, source = from_url, "url"
-    if date is None and doc.date:
-        date = parse_date(doc.date)  # htmldate: day precision
+    if date is None and fallback.date:
+        date = parse_date(fallback.date)  # htmldate: day precision
         source = "htmldate" if date else None
     if date is None:
         issues.append("published_at:missing")
@@ -196,11 +199,12 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ex
     if language is None:
         language = detect_language(body)
         issues.append("language:detected")
-    section = _first_text(meta.jsonld_value("articleSection"), meta.first_meta("article:section"),
-                          *(doc.categories or [])[:1])
+    section = _first_text(meta.jsonld_value("articleSection"), meta.first_meta("article:section"))
+    if section is None:
+        section = _first_text(*fallback.categories[:1])
     tags = split_tags([*meta.meta.get("article:tag", []), meta.jsonld_value("keywords") or [],
                        *meta.meta.get("keywords", []), *meta.meta.get("news_keywords", [])])
-    byline = _byline(tree, meta, doc.author, site_name)
+    byline = _byline(tree, meta, lambda: fallback.author, site_name)
     dateline_place, dateline_agency = find_dateline(body)
     agencies = tuple(dict.fromkeys([*byline.agencies, *([dateline_agency] if dateline_agency else [])]))
 
@@ -323,9 +327,10 @@ def _is_credit_line(line: str) -> bool:
     return bool(credit) and not caption.strip(" .,;:()[]|-–—")
 
 
-def _byline(tree: HtmlElement, meta: PageMetadata, fallback: str | None, site_name: str | None) -> Byline:
+def _byline(tree: HtmlElement, meta: PageMetadata, fallback: Callable[[], str | None], site_name: str | None) -> Byline:
     """Persons and agencies from the first source naming a person: JSON-LD author, author meta tags,
-    byline markup, trafilatura's byline. Agencies are collected from every source."""
+    byline markup, then trafilatura's byline (``fallback``, asked only when the others name nobody: its
+    DOM search is the slowest step of metadata). Agencies are collected from every source read."""
     author = meta.jsonld_value("author")
     items = author if isinstance(author, list) else [author] if author else []
     sources = [
@@ -334,7 +339,6 @@ def _byline(tree: HtmlElement, meta: PageMetadata, fallback: str | None, site_na
          + meta.meta.get("sailthru.author", []) + meta.meta.get("parsely-author", [])
          if v.strip() and not v.strip().startswith("http")],
         dom_bylines(tree),
-        [fallback] if fallback else [],
     ]
     agencies: list[str] = []
     persons: tuple[str, ...] = ()
@@ -343,6 +347,9 @@ def _byline(tree: HtmlElement, meta: PageMetadata, fallback: str | None, site_na
         agencies += found.agencies
         if found.persons and not persons:
             persons = found.persons
+    if not persons and (last := fallback()):
+        found = parse_byline([last], site_name=site_name)
+        persons, agencies = found.persons, agencies + list(found.agencies)
     return Byline(persons, tuple(dict.fromkeys(agencies)))
 
 

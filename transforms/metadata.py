@@ -288,11 +288,15 @@ def choose_site_name(candidates: list[str | None]) -> str | None:
 
 
 def jsonld_name(value: Any) -> str | None:
-    """The name in a JSON-LD value that is a string, a {name: ...} object or a list of them."""
+    """The name in a JSON-LD value that is a string, a {name: ...} object (or a Person with only
+    givenName and familyName) or a list of them."""
     if isinstance(value, str):
         return value.strip() or None
     if isinstance(value, dict):
-        return jsonld_name(value.get("name"))
+        if value.get("name"):
+            return jsonld_name(value["name"])
+        parts = [value.get(key) for key in ("givenName", "additionalName", "familyName")]
+        return " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip()) or None
     if isinstance(value, list):
         return next((n for n in (jsonld_name(v) for v in value) if n), None)
     return None

@@ -150,9 +150,14 @@ _BYLINE_EXCLUDED = re.compile(r"image|img|avatar|photo|bio|description|desc|foll
 _BYLINE_LABEL = re.compile(r"^\s*(?:autor(?:in)?(?:/autor(?:in)?)?|author|von|by|text)\s*:?\s*$", re.I)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)  # a page repeats its classes; the sample has over 4,096 distinct ones
 def _is_byline_class(cls: str) -> bool:
     return bool(_BYLINE_CLASS.search(cls)) and not _BYLINE_EXCLUDED.search(cls)
+
+
+# a byline label is a short element ("Autorin:", "By"): the XPath leaves out long ones before Python reads them
+_LABEL_CANDIDATES = ("(//strong|//b|//dt|//span)[string-length(normalize-space(.)) >= 2 "
+                     "and string-length(normalize-space(.)) <= 24]")
 
 
 def dom_bylines(tree: HtmlElement) -> list[str]:
@@ -171,7 +176,7 @@ def dom_bylines(tree: HtmlElement) -> list[str]:
         texts = [t for t in texts if 3 <= len(t) <= 80]
         if texts and parse_byline(texts).persons:
             return texts[:10]
-    for label in tree.xpath("//strong|//b|//dt|//span"):
+    for label in tree.xpath(_LABEL_CANDIDATES):
         if _BYLINE_LABEL.match(label.text_content() or "") and label.text_content().strip():
             tail = " ".join((label.tail or "").split())
             if not tail and label.getnext() is not None:

@@ -7,6 +7,7 @@ for the shape of a person's name; organisations are recognised by their words ("
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -425,6 +426,7 @@ def _strip_prefixes(text: str) -> tuple[str, str]:
     return text, " ".join(removed)
 
 
+@functools.lru_cache(maxsize=8192)  # a caption's credit is parsed by images, image records and leak removal
 def _parse(text: str) -> _Parsed:
     """The credit of ``text`` plus the parts that were neither a known phrase nor a person."""
     raw = _WS_RE.sub(" ", text).strip()
@@ -598,6 +600,7 @@ def _dedupe_key(name: str) -> str:
 # --- captions -------------------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)  # pure, and asked about the same caption several times per page
 def split_caption_credit(text: str) -> tuple[str, str | None]:
     """'Crowds in Kyiv. Photo: Jane Doe/AP' -> ('Crowds in Kyiv.', 'Jane Doe/AP'); no credit -> (text.strip(), None)."""
     s = text.strip()

@@ -38,6 +38,10 @@ _PLACEHOLDER = re.compile(r"transparent|blank|placeholder|spacer|pixel|1x1|lazy|
 _MEDIA_CONTAINER = re.compile(r"media|image|img|photo|picture|figure|bild|foto|slide|gallery|visual|illustration",
                               re.I)
 _INFO_CLASS = re.compile(r"text|info|desc|subtitle|title|summary", re.I)
+# Words that every class matched by _CAPTION_CLASS or _INFO_CLASS contains (all its variants of "pie de foto"
+# contain "foto"): substring tests rule out most classes before the regular expressions run.
+_CANDIDATE_WORDS = ("caption", "legend", "bildunterschrift", "text", "leyenda", "didascalia", "foto", "bijschrift",
+                    "billedtekst", "info", "desc", "title", "summary")
 _SIZE_SUFFIX = re.compile(r"([-_.](\d{2,4}x\d{2,4}|w\d{2,4}|h\d{2,4}|\d{2,4}w|small|medium|large|thumb))+$", re.I)
 _MIN_CAPTION_CHARS = 3
 _MAX_CAPTION_CHARS = 2000
@@ -273,9 +277,12 @@ def _is_after(a: HtmlElement, b: HtmlElement) -> bool:
     return any(el is a or a in el.iterdescendants() for el in b.itersiblings())
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)  # a page repeats its classes; the sample has over 4,096 distinct ones
 def _class_kind(cls: str) -> str:
     """'caption', 'info' (text/description: a caption inside an image container) or '' for a class."""
+    lowered = cls.lower()
+    if not any(word in lowered for word in _CANDIDATE_WORDS):
+        return ""
     if _CAPTION_CLASS.search(cls):
         return "caption"
     if _INFO_CLASS.search(cls) and not _CREDIT_CLASS.search(cls):
@@ -382,7 +389,10 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
         found.append((figure, _with_attributes(
             FoundImage(src, _alt(media), caption or micro_caption, credit or micro_credit), media)))
 
+    in_page_order = True  # figures come first; a caption found outside them may sit before one
     for el in tree.xpath("//*[@class]"):
+        if not _class_kind(el.get("class", "")):  # most elements: ruled out without a call
+            continue
         if el.tag in ("figure", "figcaption", "img", "html", "body", "picture") or not _is_caption_element(el):
             continue
         if any(a.tag == "figure" or a in caption_els for a in el.iterancestors()):
@@ -418,9 +428,11 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
             continue
         used[media] = len(found)
         found.append((media, _with_attributes(FoundImage(src, _alt(media), caption, credit), media)))
+        in_page_order = False
 
-    positions = {node: i for i, node in enumerate(tree.iter())} if found else {}
-    found.sort(key=lambda pair: positions.get(pair[0], 0))  # figures were read first: restore page order
+    if not in_page_order:
+        positions = {node: i for i, node in enumerate(tree.iter())}
+        found.sort(key=lambda pair: positions.get(pair[0], 0))  # figures were read first: restore page order
     merged = _merge([image for _, image in found] + _jsonld_images(meta, base_url))
     return _with_cover(merged, meta, base_url), caption_els
 

@@ -22,12 +22,12 @@ from flows.progress import progress
 from transforms.extract import declared_url
 from transforms.metadata import parse_date
 from transforms.schema import RawRecord, Reject
-from transforms.sources import Link, SourceFormatError, parse_feed, parse_sitemap, parse_url_list
-from transforms.urls import sha1_hex
+from transforms.sources import Link, SourceContent, SourceFormatError, parse_sitemap, read_feed, read_url_list
+from transforms.urls import canonicalize_url, sha1_hex
 
 log = logging.getLogger(__name__)
 
-MAX_SITEMAPS = 200  # sitemap documents read per --sitemap, index children included
+MAX_SITEMAPS = 200  # sitemap documents read per --sitemap, index children included (each read once)
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz", ".xhtml")
 
 
@@ -96,25 +96,49 @@ def discover_links(fetcher: Fetcher, sources: Sources, limit: int,
         rejects.extend(problems)
         not_modified += unchanged
     for path in sources.urls:
-        triples.extend((link.url, f"urls:{path}", None) for link in read_url_file(Path(path), limit))
+        content = read_url_file(Path(path), limit)
+        triples.extend((link.url, f"urls:{path}", None) for link in content.links)
+        rejects.extend(_content_rejects(path, content, None, "URL list"))
     seen: set[str] = set()
     unique = [t for t in triples if not (t[0] in seen or seen.add(t[0]))]  # type: ignore[func-returns-value]
     return unique, rejects, not_modified
 
 
-def read_url_file(path: Path, limit: int) -> list[Link]:
+def read_url_file(path: Path, limit: int) -> SourceContent:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise ConfigError(f"cannot read URL list {path}: {exc.strerror}") from None
-    return parse_url_list(text, limit)
+    return read_url_list(text, limit)
 
 
-def _source_reject(url: str, outcome: Reject | None, problem: str | None = None) -> Reject:
-    if outcome is not None:
+def _source_reject(url: str, outcome: Reject | Fetched, problem: str | None = None) -> Reject:
+    """A feed or sitemap that gave nothing: unreachable (its fetch was rejected) or unparseable."""
+    if isinstance(outcome, Reject):
         return Reject(stage="discover", reason="source_unreachable", url=url, raw_ref=outcome.raw_ref,
                       detail=f"{outcome.reason}: {outcome.detail}")
-    return Reject(stage="discover", reason="source_unparseable", url=url, detail=problem or "")
+    return Reject(stage="discover", reason="source_unparseable", url=url, raw_ref=_ref(outcome.raw),
+                  detail=problem or "")
+
+
+def _content_rejects(url: str, content: SourceContent, fetched: Fetched | None, what: str) -> list[Reject]:
+    """Quarantine rows for a source that was read but is damaged: malformed XML (the links before the
+    first error are still used) or named URLs that are not http(s) (skipped)."""
+    raw_ref = _ref(fetched.raw) if fetched is not None else None
+    rejects = []
+    if content.malformed:
+        rejects.append(Reject(stage="discover", reason="source_unparseable", url=url, raw_ref=raw_ref,
+                              detail=f"malformed XML ({content.malformed}); links before the error, "
+                                     f"used: {len(content.links) + len(content.sitemaps)}"))
+    if content.invalid_count:
+        examples = ", ".join(repr(u) for u in content.invalid)
+        rejects.append(Reject(stage="discover", reason="invalid_url", url=url, raw_ref=raw_ref,
+                              detail=f"{content.invalid_count} URLs in the {what} are not http(s) URLs and were "
+                                     f"skipped, e.g. {examples}"))
+    if content.at_limit:
+        log.warning("%s %s: read up to the limit of %d links (fetch.max_urls_per_source); the rest is ignored",
+                    what, url, len(content.links) + len(content.sitemaps))
+    return rejects
 
 
 def _read_feed(fetcher: Fetcher, url: str, limit: int, state: State) -> tuple[list[Link], list[Reject], int]:
@@ -124,15 +148,17 @@ def _read_feed(fetcher: Fetcher, url: str, limit: int, state: State) -> tuple[li
     if isinstance(outcome, Reject):
         return [], [_source_reject(url, outcome)], 0
     try:
-        return parse_feed(outcome.body, outcome.raw.final_url, limit), [], 0
+        content = read_feed(outcome.body, outcome.raw.final_url, limit)
     except SourceFormatError as exc:
-        return [], [_source_reject(url, None, str(exc))], 0
+        return [], [_source_reject(url, outcome, str(exc))], 0
+    return list(content.links), _content_rejects(url, content, outcome, "feed"), 0
 
 
 def _read_sitemaps(fetcher: Fetcher, root: str, limit: int,
                    state: State) -> tuple[list[Link], list[Reject], int]:
-    """Links of a sitemap and, through indexes, of its children (each document read once)."""
-    queue, seen = deque([root]), {root}
+    """Links of a sitemap and, through indexes, of its children: each document is read once (an index
+    that names itself, or two that name each other, end), at most MAX_SITEMAPS of them."""
+    queue, seen = deque([root]), {root, canonicalize_url(root) or root}
     links: list[Link] = []
     rejects: list[Reject] = []
     reads = not_modified = 0
@@ -148,16 +174,21 @@ def _read_sitemaps(fetcher: Fetcher, root: str, limit: int,
         if isinstance(outcome, Reject):
             rejects.append(_source_reject(url, outcome))
             continue
+        seen.add(outcome.raw.final_url)  # where it redirected to counts as read too
         try:
             content = parse_sitemap(outcome.body, outcome.raw.final_url, limit - len(links))
         except SourceFormatError as exc:
-            rejects.append(_source_reject(url, None, str(exc)))
+            rejects.append(_source_reject(url, outcome, str(exc)))
             continue
         links.extend(content.links)
+        rejects.extend(_content_rejects(url, content, outcome, "sitemap"))
         for child in content.sitemaps:
             if child not in seen:
                 seen.add(child)
                 queue.append(child)
+    if queue and reads >= MAX_SITEMAPS:
+        log.warning("sitemap %s: stopped after %d sitemap documents (%d more named, not read)", root, reads,
+                    len(queue))
     return links, rejects, not_modified
 
 

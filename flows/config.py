@@ -34,6 +34,7 @@ class FetchSettings:
     max_crawl_delay: float = 30.0  # ignore crawl-delays above this (seconds)
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    total_timeout: float = 120.0  # seconds for one whole response, headers and body: a slow-drip server gives up
     retries: int = 3  # extra attempts after a timeout, connection error, 429 or 5xx
     backoff: float = 2.0  # first retry waits this long (seconds), doubling each time
     max_retry_after: float = 120.0  # a Retry-After longer than this gives up instead of waiting
@@ -41,7 +42,7 @@ class FetchSettings:
     max_redirects: int = 5
     obey_robots: bool = True
     allow_private_networks: bool = False  # allow loopback/private/link-local targets (tests, intranets)
-    max_urls_per_source: int = 10_000
+    max_urls_per_source: int = 10_000  # links read from one feed, sitemap (children included) or URL list
     recheck_after_hours: float = 24.0  # a page seen before is asked again (conditionally) after this long
 
 
@@ -177,7 +178,7 @@ def validate_settings(settings: Settings) -> None:
     checks = [
         (f.concurrency >= 1, "fetch.concurrency must be at least 1"),
         (f.per_host_delay >= 0, "fetch.per_host_delay must not be negative"),
-        (f.connect_timeout > 0 and f.read_timeout > 0, "fetch timeouts must be positive"),
+        (f.connect_timeout > 0 and f.read_timeout > 0 and f.total_timeout > 0, "fetch timeouts must be positive"),
         (f.retries >= 0, "fetch.retries must not be negative"),
         (f.max_bytes >= 1024, "fetch.max_bytes must be at least 1024"),
         (f.max_redirects >= 0, "fetch.max_redirects must not be negative"),

@@ -61,6 +61,10 @@ def _extract_warc(path: Path, max_bytes: int) -> Iterator[dict[str, Any]]:
                 yield _outcome(Reject(stage="fetch", reason="http_error", url=record.url,
                                       detail=f"HTTP {record.status}"), source)
                 continue
+            if record.truncated:  # as `dateline run` does: a cut page would pass for a shorter article
+                yield _outcome(Reject(stage="archive", reason="too_large", url=record.url,
+                                      detail=f"record larger than {max_bytes} bytes"), source)
+                continue
             page = PageInput(url=record.url, content_type=record.content_type,
                              fetched_at=record.date or datetime.now(UTC), raw_ref=source)
             yield _outcome(extract_article(record.payload, page, run_id=RUN_ID), source)

@@ -5,12 +5,19 @@ is read back by seeking to its offset. A ``raw_ref`` is ``"<file relative to dat
 Bodies are stored decoded (Content-Encoding removed, Content-Length set to the stored length),
 because the fetcher decodes while it counts bytes against the size limit; the original
 Content-Encoding is kept in an ``X-Dateline-Original-Content-Encoding`` header.
+
+A write that fails (a full disk) is cut back to the end of the last complete record, so the
+file stays readable to its end; the archive then refuses further writes and raises the error
+again when it is closed, because the fetcher turns each URL's error into a reject and goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
+import logging
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -24,6 +31,8 @@ from warcio.warcwriter import WARCWriter
 
 from flows.config import DatelineError
 from transforms.extract import DATELINE_VERSION
+
+log = logging.getLogger(__name__)
 
 MAX_WARC_FILE_BYTES = 1_000_000_000
 _HOP_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -59,12 +68,16 @@ class WarcArchive:
         self._writer: WARCWriter | None = None
         self._relpath = ""
         self._n = -1
+        self._good_end = 0  # where the last complete record of the current file ends
+        self.failure: DatelineError | None = None  # the first failed write; later writes raise it again
 
     def __enter__(self) -> WarcArchive:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         self.close()
+        if exc_type is None and self.failure is not None:
+            raise self.failure  # a write failed and the caller swallowed it (the fetcher does, per URL)
 
     def close(self) -> None:
         with self._lock:
@@ -90,18 +103,49 @@ class WarcArchive:
             "isPartOf": self.run_id,
         })
         self._writer.write_record(info)
+        self._file.flush()
+        self._good_end = self._file.tell()
 
     def _write(self, records: list) -> StoredRecord:  # type: ignore[type-arg]
         """Write records (the first is the one referenced) and flush; returns the first's place."""
         with self._lock:
-            if self._file is None or self._file.tell() > self.max_file_bytes:
-                self._open_next()
-            assert self._file is not None and self._writer is not None
-            offset = self._file.tell()
-            for record in records:
-                self._writer.write_record(record)
-            self._file.flush()
-            return StoredRecord(self._relpath, offset)
+            if self.failure is not None:
+                raise self.failure
+            try:
+                if self._file is None or self._file.tell() > self.max_file_bytes:
+                    self._good_end = 0
+                    self._open_next()
+                assert self._file is not None and self._writer is not None
+                offset = self._file.tell()
+                for record in records:
+                    self._writer.write_record(record)
+                self._file.flush()
+                self._good_end = self._file.tell()
+                return StoredRecord(self._relpath, offset)
+            except OSError as exc:
+                self.failure = self._abandon(exc)
+                raise self.failure from exc
+
+    def _abandon(self, exc: OSError) -> DatelineError:
+        """After a failed write: close the file and cut off the partial record (shrinking a file
+        needs no space), so every record left in it is whole. Returns the error to raise."""
+        path = self.raw_dir / self._relpath
+        if self._file is not None:
+            with contextlib.suppress(OSError):  # flushing the buffer fails again; the descriptor is closed anyway
+                self._file.close()
+            self._file = self._writer = None
+        try:
+            if self._good_end:
+                os.truncate(path, self._good_end)
+            else:
+                path.unlink(missing_ok=True)  # not even the warcinfo record was written
+        except OSError:
+            log.warning("could not cut the partial record off %s", path, exc_info=True)
+        from flows.store import disk_full, is_space_error  # not at the top: worker processes need no DuckDB
+
+        if is_space_error(exc):
+            return disk_full(path, exc)
+        return ArchiveError(f"cannot write {path}: {exc.strerror or exc}")
 
     def write_response(self, *, url: str, status: int, reason: str, http_version: str,
                        headers: list[tuple[str, str]], body: bytes, truncated: bool,

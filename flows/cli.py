@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import logging
 import os
@@ -73,7 +74,18 @@ def cli(ctx: click.Context, data_dir: Path | None, config_path: Path | None, ver
                         stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("trafilatura", "htmldate", "courlan", "justext", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.ERROR if verbose < 2 else logging.DEBUG)
+    if verbose == 0:  # a failed run ends in one "Error: ..." line (main); -v shows the tracebacks
+        for handler in logging.getLogger().handlers:
+            if getattr(handler, "stream", None) is sys.stderr:  # ours, from basicConfig above
+                handler.addFilter(_without_traceback)
     ctx.obj = Context(settings, sources, verbose)
+
+
+def _without_traceback(record: logging.LogRecord) -> bool:
+    """Log lines without the traceback (Prefect logs one with every failed task and flow run). Only our
+    stderr handler has this filter; Prefect's API handler, which runs first, still records them."""
+    record.exc_info = record.exc_text = record.stack_info = None
+    return True
 
 
 def main() -> None:
@@ -82,6 +94,11 @@ def main() -> None:
         cli.main(prog_name="dateline")
     except DatelineError as exc:  # raised outside a command's own handling
         click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:  # a full disk outside the store's own writes (those raise DiskFullError)
+        if exc.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise
+        click.echo(f"Error: no space left writing {exc.filename or 'a file'} ({os.strerror(exc.errno)})", err=True)
         sys.exit(1)
 
 
@@ -457,6 +474,48 @@ def actors(obj: Context, top: int, kind: str | None, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("actor", required=False)
+@click.option("--corpus", is_flag=True, help="Report on the whole corpus instead of one actor.")
+@click.option("--since", callback=_iso_date, metavar="DATE", help="Only events on or after this day.")
+@click.option("--until", callback=_iso_date, metavar="DATE", help="Only events on or before this day.")
+@click.option("--interval", type=click.Choice(("day", "week")), default="day", show_default=True,
+              help="Mentions per day or per week.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The HTML file to write.")
+@click.pass_obj
+def report(obj: Context, actor: str | None, corpus: bool, since: str, until: str, interval: str,
+           output: Path) -> None:
+    """Write one self-contained HTML file (charts and tables; opens offline) on ACTOR or the --corpus.
+
+    ACTOR: its events on a time axis (a day as a point, a month or a year as a bar), its mentions
+    per day or week, the actors named with it and its quotes. --corpus: articles per site and day,
+    quarantine reasons, languages, and the agencies and photographers image credits name.
+
+    \b
+        dateline report putin -o putin.html
+        dateline report "Vladimir Putin" --since 2022-09-01 --interval week -o putin.html
+        dateline report --corpus -o corpus.html
+    """
+    if corpus == (actor is not None):
+        raise click.UsageError("give an ACTOR or --corpus")
+    if corpus and (since or until):
+        raise click.UsageError("--since and --until bound an actor's events; --corpus covers every date")
+    if not output.parent.is_dir():
+        raise click.BadParameter(f"no such folder: {output.parent}", param_hint="--output")
+    from flows import report as reports
+    from flows import store
+
+    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    try:
+        page = (reports.corpus_report(con) if actor is None else
+                reports.actor_report(con, actor, since=since, until=until, interval=interval))
+        reports.write_report(output, page)
+    except DatelineError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {output} ({len(page.encode()) // 1024} KiB)", err=True)
+
+
+@cli.command()
 @click.option("--since", help="Only pages fetched on or after this date (ISO).")
 @click.option("--rebuild", is_flag=True, help="Rebuild data/processed from scratch (runs and fetch-stage "
               "quarantine rows are kept); without it, only new article versions are added.")
@@ -483,18 +542,11 @@ def reprocess(obj: Context, since: str | None, rebuild: bool, workers: int | Non
     if not (settings.raw_dir / "raw_index").exists():
         raise click.ClickException(f"no raw archive under {settings.raw_dir}")
     _quiet_prefect(obj.verbose)
-    from flows import store
     from flows.pipeline import pipeline
 
-    previous = store.begin_rebuild(settings.processed_dir) if rebuild else None
-    try:
-        result = pipeline(sources={}, settings=settings.to_dict(), reprocess=True, reprocess_since=since)
-    except BaseException:
-        if previous is not None:
-            store.restore_rebuild(settings.processed_dir, previous)
-        raise
-    if previous is not None:
-        store.finish_rebuild(settings.processed_dir, previous)
+    # the flow moves the old tree aside under the run lock, and puts it back if the rebuild fails
+    result = pipeline(sources={}, settings=settings.to_dict(), reprocess=True, reprocess_since=since,
+                      rebuild=rebuild)
     click.echo(f"reprocess {result['run_id']} {result['status']}: {result['archived_count']} archived pages, "
                f"{result['extracted_count']} articles ({result['new_article_count']} new), "
                f"{result['quarantined_count']} quarantined", err=True)
@@ -581,8 +633,10 @@ def compact(obj: Context) -> None:
         dateline compact
     """
     from flows import store
+    from flows.lock import data_dir_lock
 
-    done = store.compact(obj.settings.processed_dir)
+    with data_dir_lock(obj.settings.data_dir, obj.settings.process.lock_wait_seconds):  # never during a run
+        done = store.compact(obj.settings.processed_dir)
     for folder, (files, rows) in sorted(done.items()):
         click.echo(f"{folder}: {files} files -> 1 ({rows} rows)", err=True)
     if not done:

@@ -16,11 +16,18 @@ from transforms.schema import DEDUP, DedupRecord
 
 log = logging.getLogger(__name__)
 
+GROUPS = "groups"  # the staged dedup file holding the run's assigned rows
+
 
 def assign_groups(processed: Path, run_id: str) -> int:
     """Fill dup_group in the run's staged dedup rows; returns how many joined an existing group."""
     folder = store.staging_dir(processed, run_id) / DEDUP.name
-    files = sorted(folder.glob("*.parquet"))
+    groups = folder / f"{GROUPS}.parquet"
+    files = sorted(p for p in folder.glob("*.parquet") if p != groups)
+    if groups.exists():  # assigned before the run was cut short: only the batch files are left to remove
+        for path in files:
+            path.unlink()
+        return 0
     if not files:
         return 0
     rows = [DedupRecord(**{**r, "signature": tuple(r["signature"]), "bands": tuple(r["bands"])})
@@ -44,9 +51,9 @@ def assign_groups(processed: Path, run_id: str) -> int:
                     group, score = best[1].dup_group, best[0]
             joined += group != row.article_id
             assigned.append(replace(row, dup_group=group, similarity=score))
+    store.stage(assigned, DEDUP, processed, run_id, GROUPS)  # first: a kill between the two loses no row
     for path in files:
         path.unlink()
-    store.stage(assigned, DEDUP, processed, run_id, "groups")
     log.info("dedup: %d article versions, %d joined an existing story group", len(assigned), joined)
     return joined
 

@@ -4,6 +4,12 @@ Tasks are thin wrappers over plain functions in flows/ and transforms/. They pas
 references and counts to each other, never HTML or DataFrames, and each stage writes Parquet
 before the next reads it (batches are staged; `load` moves them into the tables).
 Run it as ``dateline run ...`` or ``python -m flows.pipeline`` (see prefect.yaml).
+
+A run may be killed at any moment (SIGKILL, power cut). Its commit point is the raw index: the
+run writes its raw index rows only once every batch is staged, then marks its staging committed
+and loads it. Killed before that point, its WARC records stay unindexed (readable, unused), its
+staging is discarded, and the next run on the same sources fetches or reads those pages again.
+Killed after it, the next run loads the staging first (keys make a second load add nothing).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from prefect.runtime import flow_run
 from flows import store
 from flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw
 from flows.archive import WarcArchive
-from flows.config import Settings, Sources
+from flows.config import DatelineError, Settings, Sources
 from flows.dedup import assign_groups
 from flows.lock import data_dir_lock
 from flows.process import PageRef, batched, process_pages, worker_count
@@ -89,12 +95,12 @@ def _quarantine_rows(rejects: list[Reject], run_id: str) -> list[QuarantineRecor
 @task(name="fetch", cache_policy=NO_CACHE)
 def fetch_task(sources: Sources, settings: Settings, run_id: str, started_at: datetime,
                archived: list[RawRecord]) -> Acquired:
-    """Discover and fetch web sources into this run's WARC files (``archived``: the raw index so far)."""
+    """Discover and fetch web sources into this run's WARC files (``archived``: the raw index so far).
+    Their raw index rows are written at the run's commit point, not here."""
     logger = get_run_logger()
     state = fetch_state(archived)
     with WarcArchive(settings.raw_dir, f"{run_id}-web", started_at) as archive:
         acquired = fetch_web(sources, settings.fetch, archive, run_id, state, started_at)
-    store.write_raw_index(acquired.raw_rows, settings.raw_dir, f"{run_id}-web")
     store.stage(_quarantine_rows(acquired.rejects, run_id), QUARANTINE, settings.processed_dir, run_id, "fetch")
     logger.info("fetch: %d URLs discovered, %d not due, %d not modified, %d responses, %d pages archived, "
                 "%d rejected", acquired.discovered, acquired.skipped, acquired.not_modified, acquired.responses,
@@ -110,7 +116,6 @@ def archive_files_task(sources: Sources, settings: Settings, run_id: str, starte
     known = known_raw(archived)
     with WarcArchive(settings.raw_dir, f"{run_id}-files", started_at) as archive:
         acquired = archive_files(sources, settings.fetch, archive, run_id, known)
-    store.write_raw_index(acquired.raw_rows, settings.raw_dir, f"{run_id}-files")
     store.stage(_quarantine_rows(acquired.rejects, run_id), QUARANTINE, settings.processed_dir, run_id, "files")
     logger.info("archive-files: %d pages (%d newly archived), %d rejected",
                 len(acquired.pages), len(acquired.raw_rows), len(acquired.rejects))
@@ -120,6 +125,14 @@ def archive_files_task(sources: Sources, settings: Settings, run_id: str, starte
 @task(name="process", cache_policy=NO_CACHE)
 def process_task(batch_id: str, refs: list[PageRef], settings: Settings, run_id: str) -> BatchResult:
     """Extract one batch of archived pages and stage its articles and rejects."""
+    result = process_batch(batch_id, refs, settings, run_id)
+    get_run_logger().info("process %s: %d articles (%d analyzed, %d events), %d quarantined",
+                          batch_id, result.articles, result.nlp_articles, result.events, result.rejects)
+    return result
+
+
+def process_batch(batch_id: str, refs: list[PageRef], settings: Settings, run_id: str) -> BatchResult:
+    """The process task's work, without Prefect (bench/scale.py times it in a plain loop)."""
     nlp_model = settings.process.nlp_model if settings.process.nlp else None
     outcomes = process_pages(settings.raw_dir, refs, run_id, worker_count(settings.process.workers), nlp_model)
     pages = [o for o in outcomes if isinstance(o, ExtractedPage)]
@@ -135,19 +148,26 @@ def process_task(batch_id: str, refs: list[PageRef], settings: Settings, run_id:
     store.stage([_fingerprinted(p.article) for p in pages], DEDUP, root, run_id, batch_id)
     store.stage(_quarantine_rows(rejects, run_id), QUARANTINE, settings.processed_dir, run_id, batch_id)
     events = sum(len(r.events) for r in analyzed)
-    get_run_logger().info("process %s: %d articles (%d analyzed, %d events), %d quarantined",
-                          batch_id, len(pages), len(analyzed), events, len(rejects))
     skipped = len(pages) - len(analyzed) if nlp_model else 0
     return BatchResult(batch_id, len(pages), len(rejects), len(analyzed), skipped, events)
+
+
+LOADED_TABLES = (ARTICLES, IMAGES, MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES, DEDUP, QUARANTINE)
+
+
+def load_run(processed: Path, run_id: str) -> dict[str, tuple[int, int]]:
+    """Move a run's staged rows into the tables, dropping rows already stored, then its staging.
+    Safe to repeat after a kill: each step adds only rows whose key is not stored yet."""
+    assign_groups(processed, run_id)
+    loaded = {t.name: store.load_staged(processed, run_id, t) for t in LOADED_TABLES}
+    store.drop_staging(processed, run_id)
+    return loaded
 
 
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(settings: Settings, run_id: str) -> dict[str, tuple[int, int]]:
     """Move the run's staged rows into the tables, dropping rows already stored."""
-    assign_groups(settings.processed_dir, run_id)
-    tables = (ARTICLES, IMAGES, MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES, DEDUP, QUARANTINE)
-    loaded = {t.name: store.load_staged(settings.processed_dir, run_id, t) for t in tables}
-    store.drop_staging(settings.processed_dir, run_id)
+    loaded = load_run(settings.processed_dir, run_id)
     get_run_logger().info("load: %s", ", ".join(f"{k} +{new} ({old} already stored)"
                                                for k, (new, old) in loaded.items()))
     return loaded
@@ -173,18 +193,48 @@ def archived_pages_task(settings: Settings, since: str | None) -> Acquired:
 
 @flow(name="dateline-run")
 def pipeline(sources: dict[str, list[str]], settings: dict[str, Any] | None = None,
-             reprocess_since: str | None = None, reprocess: bool = False) -> dict[str, Any]:
+             reprocess_since: str | None = None, reprocess: bool = False, rebuild: bool = False) -> dict[str, Any]:
     """Fetch or read the sources, archive them raw, extract articles and load them as Parquet.
 
     ``sources`` has the keys of flows.config.Sources (feeds, sitemaps, urls, warcs, html_dirs);
     ``settings`` is Settings.to_dict() (defaults when omitted). With ``reprocess`` the pages come from
-    the raw archive instead (those fetched on or after ``reprocess_since``, an ISO date, if given).
+    the raw archive instead (those fetched on or after ``reprocess_since``, an ISO date, if given);
+    ``rebuild`` also starts data/processed afresh (runs and fetch-stage quarantine rows are kept).
     Returns the run's row as a dict.
     """
     src = Sources(**{k: tuple(v) for k, v in sources.items()})
     cfg = Settings.from_dict(settings) if settings else Settings()
     with data_dir_lock(cfg.data_dir, cfg.process.lock_wait_seconds):
-        return _locked_run(src, cfg, reprocess, reprocess_since)
+        recover(cfg)
+        if not rebuild:
+            return _locked_run(src, cfg, reprocess, reprocess_since)
+        previous = store.begin_rebuild(cfg.processed_dir)  # under the lock: no run writes the tree it moves
+        try:
+            result = _locked_run(src, cfg, reprocess, reprocess_since)
+        except BaseException:
+            store.restore_rebuild(cfg.processed_dir, previous)
+            raise
+        store.finish_rebuild(cfg.processed_dir, previous)
+        return result
+
+
+def recover(cfg: Settings) -> None:
+    """Put right what a killed run, rebuild or compaction left in the data dir (we hold its lock, so
+    every staging folder belongs to a dead run): load a committed run's staging, discard the rest."""
+    logger = get_run_logger()
+    for note in store.recover(cfg.processed_dir, cfg.raw_dir):
+        logger.warning("recovery: %s", note)
+    leftover = store.leftover_runs(cfg.processed_dir)
+    indexed = store.indexed_runs(cfg.raw_dir) if leftover else set()
+    for run_id in leftover:
+        if store.is_committed(cfg.processed_dir, run_id) or run_id in indexed:
+            loaded = load_run(cfg.processed_dir, run_id)
+            logger.warning("recovery: finished loading interrupted run %s (%d new articles)",
+                           run_id, loaded["articles"][0])
+        else:
+            store.drop_staging(cfg.processed_dir, run_id)
+            logger.warning("recovery: discarded the staged rows of interrupted run %s; its pages are read "
+                           "again by the next run over the same sources", run_id)
 
 
 def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: str | None) -> dict[str, Any]:
@@ -193,6 +243,7 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
     run_id = new_run_id(started_at)
     store.ensure_tables(cfg.processed_dir, cfg.raw_dir)
     status = "failed"
+    committed = False
     acquired: list[Acquired] = []
     # the raw index, read once: incremental state for fetching, known bytes for saved pages
     archived = store.read_raw_index(cfg.raw_dir) if not src.is_empty() else []
@@ -213,6 +264,10 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
             for future in futures:
                 results.append(future.result())
                 tracker.advance(results[-1].articles + results[-1].rejects)
+        # the commit point: every batch is staged; index the pages, then the staging must be loaded
+        store.write_raw_index([row for a in acquired for row in a.raw_rows], cfg.raw_dir, run_id)
+        store.mark_committed(cfg.processed_dir, run_id)
+        committed = True
         loaded = load_task(cfg, run_id)
         status = "completed"
     finally:
@@ -239,9 +294,15 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
             trafilatura_version=trafilatura.__version__,
             prefect_version=version("prefect"),
         )
-        store.write_table(store.to_arrow([run], RUNS), RUNS, cfg.processed_dir, run_id)
+        if not committed:  # failed before the commit point: the next run reads these pages again
+            store.drop_staging(cfg.processed_dir, run_id)
+        try:
+            store.write_table(store.to_arrow([run], RUNS), RUNS, cfg.processed_dir, run_id)
+        except DatelineError as exc:  # e.g. the disk is full: after a failure, let the first error speak
+            if status == "completed":
+                raise
+            logger.warning("could not record failed run %s: %s", run_id, exc)
         _publish_artifact(run)
-        store.drop_staging(cfg.processed_dir, run_id)  # after a failure: the raw archive keeps the pages
         logger.info("run %s %s: %d discovered, %d archived, %d articles (%d new), %d quarantined",
                     run_id, status, run.discovered_count, run.archived_count, run.extracted_count,
                     run.new_article_count, run.quarantined_count)

@@ -11,6 +11,7 @@ import atexit
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -42,7 +43,13 @@ Outcome = ExtractedPage | Reject
 
 def process_page(raw_root: Path, ref: PageRef, run_id: str) -> Outcome:
     """Read one archived page and extract it. Never raises for a bad page: it becomes a Reject."""
-    page = read_raw(raw_root, ref.raw_ref)
+    try:
+        page = read_raw(raw_root, ref.raw_ref)
+    except Exception as exc:  # noqa: BLE001 - a WARC file gone or damaged since (ArchiveError, or warcio's
+        # ArchiveLoadFailed for bytes that are no WARC record): this page is quarantined, the batch goes on
+        detail = f"cannot read the archived record: {exc}"[:500]
+        log.warning("%s: %s", ref.raw_ref, detail)
+        return Reject(stage="archive", reason="undecodable", url=ref.url, raw_ref=ref.raw_ref, detail=detail)
     try:
         return extract_article(page.payload, PageInput(url=ref.url, content_type=ref.content_type or
                                                        page.content_type, fetched_at=ref.fetched_at,
@@ -66,6 +73,7 @@ def _process_chunk(raw_root: Path, run_id: str, nlp_model: str | None, refs: Seq
 
 _POOL: ProcessPoolExecutor | None = None
 _POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()  # process tasks run in threads: without it, each could start a pool of its own
 
 
 def worker_count(setting: int) -> int:
@@ -74,22 +82,25 @@ def worker_count(setting: int) -> int:
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
+    """The one worker pool of this process (``workers`` processes), started on first use."""
     global _POOL, _POOL_SIZE
-    if _POOL is None or workers != _POOL_SIZE:
-        if _POOL is not None:
-            _POOL.shutdown()
-        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        _POOL_SIZE = workers
-    return _POOL
+    with _POOL_LOCK:
+        if _POOL is None or workers != _POOL_SIZE:
+            if _POOL is not None:
+                _POOL.shutdown()
+            _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            _POOL_SIZE = workers
+        return _POOL
 
 
 @atexit.register
 def shutdown_pool() -> None:
     """Stop the worker processes (also called at interpreter exit)."""
     global _POOL
-    if _POOL is not None:
-        _POOL.shutdown(cancel_futures=True)
-        _POOL = None
+    with _POOL_LOCK:
+        if _POOL is not None:
+            _POOL.shutdown(cancel_futures=True)
+            _POOL = None
 
 
 def process_pages(raw_root: Path, refs: Sequence[PageRef], run_id: str, workers: int,

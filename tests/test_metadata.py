@@ -67,7 +67,8 @@ def test_broken_jsonld_is_ignored():
 
 
 @pytest.mark.parametrize(("value", "expected"), [("en-US", "en"), ("de_AT", "de"), ("FR", "fr"), ("", None),
-                                                 ("x-klingon-long", None)])
+                                                 ("x-klingon-long", None), ("utf-8", None), ("und", None),
+                                                 ("iw", "he"), ("fil-PH", "fil")])
 def test_normalize_language(value, expected):
     assert normalize_language(value) == expected
 

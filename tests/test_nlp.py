@@ -167,3 +167,12 @@ def test_a_surname_tagged_as_organization_joins_the_person():
     (page,) = add_nlp([make_page(text)], MODEL)
     trump = [a for a in page.nlp.actors if "Trump" in a.name]
     assert len(trump) == 1 and trump[0].kind == "person" and trump[0].name == "Donald Trump"
+
+
+def test_she_is_not_resolved_to_a_man(nlp):
+    # "A representative of the widows' group told Reuters ... "The coming war ..." she told Reuters." The only
+    # person named before is Putin, already "he" in the article: "she" stays unresolved rather than become him.
+    putin = next(a for a in nlp.actors if a.name == "Vladimir Putin")
+    quote = next(q for q in nlp.quotes if q.quote.startswith("The coming war will require"))
+    assert quote.speaker_text == "she" and quote.speaker_id != putin.actor_id
+    assert not any(m.text.lower() == "she" and m.actor_id == putin.actor_id for m in nlp.mentions)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from flows.archive import ArchiveError, WarcArchive, read_raw, split_raw_ref
-from flows.process import IN_PROCESS_BELOW, PageRef, process_pages, shutdown_pool
+from flows.process import IN_PROCESS_BELOW, Outcome, PageRef, process_pages, shutdown_pool
 from transforms.schema import ExtractedPage, Reject
 
 SEED = Path(__file__).parent / "fixtures" / "seed" / "soldiers-widows.html"
@@ -37,6 +40,28 @@ def test_worker_processes_give_the_same_outcomes_in_order(tmp_path):
     assert [isinstance(o, Reject) for o in parallel] == [not b for b in bodies]
     assert [o.raw_ref if isinstance(o, Reject) else o.article.raw_ref for o in parallel] == [r.raw_ref for r in refs]
     assert all(o.article.title for o in parallel if isinstance(o, ExtractedPage))
+
+
+def test_batches_processed_at_once_share_one_pool_of_workers(tmp_path):
+    # the flow runs its process tasks in threads: they must not each start their own pool
+    refs = archived(tmp_path, [SEED.read_bytes()] * IN_PROCESS_BELOW)
+    start = threading.Barrier(4)
+    seen: list[int] = []
+
+    def batch() -> list[Outcome]:
+        start.wait()
+        outcomes = process_pages(tmp_path, refs, "run", workers=2)
+        seen.append(len(multiprocessing.active_children()))
+        return outcomes
+
+    try:
+        with ThreadPoolExecutor(4) as threads:
+            results = list(threads.map(lambda _: batch(), range(4)))
+        workers = [p for p in multiprocessing.active_children() if "resource_tracker" not in (p.name or "")]
+        assert len(workers) == 2 and max(seen) <= 2
+        assert all(len(r) == len(refs) and all(isinstance(o, ExtractedPage) for o in r) for r in results)
+    finally:
+        shutdown_pool()
 
 
 def test_raw_ref_round_trip_and_bad_refs(tmp_path):

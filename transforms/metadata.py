@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from babel import Locale
 from lxml.html import HtmlElement
 
 from transforms.schema import Precision
@@ -232,12 +234,23 @@ def _find_date(page: PageMetadata, jsonld_key: str, meta_names: tuple[str, ...],
 _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
 
 
+_OLD_CODES = {"iw": "he", "in": "id", "ji": "yi"}  # ISO 639 codes withdrawn in 1989, still seen in pages
+
+
+@functools.cache
+def _language_codes() -> frozenset[str]:
+    """The language codes CLDR names (babel's data): 'en', 'de', 'fil'; not 'utf' (from lang="utf-8")."""
+    return frozenset(Locale("en").languages) - {"und"}
+
+
 def normalize_language(value: str | None) -> str | None:
-    """The primary language subtag, lowercased: 'en-US' -> 'en', 'de_AT' -> 'de'."""
+    """The primary language subtag, lowercased: 'en-US' -> 'en', 'de_AT' -> 'de'; None for what is no
+    language code ('utf-8', 'x-default')."""
     if not value:
         return None
     m = _LANG.match(value.strip())
-    return m[1].lower() if m else None
+    code = _OLD_CODES.get(m[1].lower(), m[1].lower()) if m else None
+    return code if code in _language_codes() else None
 
 
 def split_tags(values: Iterable[Any]) -> tuple[str, ...]:

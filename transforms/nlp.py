@@ -53,6 +53,7 @@ motherland fatherland homeland government state parliament president presidency 
 court internet web covid-19 covid god allah
 """.split())
 PRONOUNS_PERSON = frozenset({"he", "she", "him", "her", "his"})
+PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f"}
 # one name for the places and bodies news writes many ways (a gazetteer of spellings, not of sites)
 CANONICAL_NAMES: dict[str, tuple[ActorKind, str]] = {
     **{k: ("place", "United States") for k in ("us", "u.s.", "u.s", "usa", "u.s.a.", "united states",
@@ -283,6 +284,7 @@ def _resolve_pronouns(sentences: list[_Sentence], clusters: dict[str, _Cluster])
     'the group' -> the group or organization last mentioned as such."""
     recent_person: list[tuple[int, str]] = []
     last_group: str | None = None
+    gender: dict[str, str] = {}  # cluster -> "m"/"f", learnt from the pronouns resolved to it
     for sentence in sentences:
         if sentence.source != "body":
             continue
@@ -290,10 +292,14 @@ def _resolve_pronouns(sentences: list[_Sentence], clusters: dict[str, _Cluster])
         for token in sentence.span:
             if token.lower_ in PRONOUNS_PERSON and pos_of(token) == "PRON" or (
                     token.lower_ in {"his", "her"} and token.dep_ == "poss"):
-                candidates = [key for sid, key in recent_person if sentence.sentence_id - sid <= PRONOUN_WINDOW]
-                earlier = [m for m in sentence.mentions if m.kind == "person" and m.tokens and m.tokens[0] < token.i]
-                key = earlier[-1].key if earlier else (candidates[-1] if candidates else None)
-                if key:
+                said = PRONOUN_GENDER[token.lower_]
+                agrees = [key for sid, key in recent_person
+                          if sentence.sentence_id - sid <= PRONOUN_WINDOW and gender.get(key, said) == said]
+                earlier = [m.key for m in sentence.mentions if m.kind == "person" and m.tokens
+                           and m.tokens[0] < token.i and gender.get(m.key, said) == said]
+                key = earlier[-1] if earlier else (agrees[-1] if agrees else None)
+                if key:  # "she" after a man named only: unresolved rather than wrong
+                    gender.setdefault(key, said)
                     added.append(_pronoun_mention(sentence, token, "PRON", "person", key))
         for match in ANAPHORIC_GROUP.finditer(sentence.span.text):
             if last_group is None or any(m.start <= match.start() < m.end for m in sentence.mentions):

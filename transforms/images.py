@@ -87,23 +87,29 @@ def _holds_article(el: HtmlElement) -> bool:
     return sum(1 for p in el.iter("p") if len(p.text_content()) > 80) >= 6
 
 
-def _excluded(el: HtmlElement) -> bool:
+def _excluded(el: HtmlElement, seen: dict[HtmlElement, bool] | None = None) -> bool:
     """True if the element sits in navigation, a related-articles list, an ad, a footer or the like
-    (below <article>)."""
+    (below <article>). ``seen`` remembers, per page, what each element on the way up turned out to be
+    (the images of a page share most of their ancestors)."""
+    if seen is not None and el in seen:
+        return seen[el]
     node: HtmlElement | None = el
     depth = 0
+    result = False
     while node is not None and depth < 10:
-        if not isinstance(node.tag, str):
-            return True
-        if node.tag in _EXCLUDED_TAGS:
-            return True
+        if not isinstance(node.tag, str) or node.tag in _EXCLUDED_TAGS:
+            result = True
+            break
         if (_excluded_words(node) or _in_teaser_list(node)) and not _holds_article(node):
-            return True
+            result = True
+            break
         if node.tag in ("article", "main", "body"):
-            return False
+            break
         node = node.getparent()
         depth += 1
-    return False
+    if seen is not None:
+        seen[el] = result
+    return result
 
 
 def _text(el: HtmlElement) -> str:
@@ -245,36 +251,42 @@ def _is_media(el: HtmlElement) -> bool:
     return "-" in tag and ("img" in tag or "image" in tag) and any(a in el.attrib for a in ("src", "srcset"))
 
 
+def _is_image_element(el: HtmlElement) -> bool:
+    """<img>, <amp-img>, a custom image element, or a <picture> without any of those inside."""
+    return _is_media(el) and not (el.tag == "picture" and any(True for _ in el.iter("img", "amp-img")))
+
+
 def _media_in(container: HtmlElement) -> list[HtmlElement]:
-    """The image elements in a container: <img>, <amp-img>, custom image elements, or a <picture>
-    without any of those."""
-    out: list[HtmlElement] = []
-    for el in container.iter():
-        if not _is_media(el):
-            continue
-        if el.tag == "picture" and any(True for _ in el.iter("img", "amp-img")):
-            continue
-        out.append(el)  # <noscript> copies included: the lazy original may hold only a placeholder
-    return out
+    """The image elements in a container (<noscript> copies included: the lazy original may hold
+    only a placeholder)."""
+    return [el for el in container.iter() if _is_image_element(el)]
 
 
 def _media_near(caption_el: HtmlElement, base: str) -> HtmlElement | None:
-    """The image a caption element belongs to: in its parent (or up to three levels up), before it."""
+    """The image a caption element belongs to: in its parent (or up to three levels up), before it
+    or inside it."""
     node = caption_el
     for _ in range(4):
         parent = node.getparent()
         if parent is None:
             return None
-        media = [m for m in _media_in(parent) if not _is_after(m, caption_el) and image_src(m, base)]
+        media = [m for m in _media_not_after(parent, caption_el) if image_src(m, base)]
         if media:
             return media[-1]
         node = parent
     return None
 
 
-def _is_after(a: HtmlElement, b: HtmlElement) -> bool:
-    """True if element a comes after element b in document order."""
-    return any(el is a or a in el.iterdescendants() for el in b.itersiblings())
+def _media_not_after(container: HtmlElement, el: HtmlElement) -> list[HtmlElement]:
+    """The container's image elements that come before ``el`` in document order or lie inside it:
+    one walk that stops where ``el`` ends."""
+    out: list[HtmlElement] = []
+    for node in container.iter():
+        if node is el:
+            return out + _media_in(el)
+        if _is_image_element(node):
+            out.append(node)
+    return out
 
 
 @functools.lru_cache(maxsize=16384)  # a page repeats its classes; the sample has over 4,096 distinct ones
@@ -359,12 +371,13 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
     found: list[tuple[HtmlElement, FoundImage]] = []
     used: dict[HtmlElement, int] = {}  # image element -> index in found
     caption_els: list[HtmlElement] = []
+    seen: dict[HtmlElement, bool] = {}  # element -> excluded (navigation, related stories, ...)
 
     for figure in tree.iter("figure"):
-        if _excluded(figure):
+        if _excluded(figure, seen):
             continue
         media = next((m for m in _media_in(figure) if image_src(m, base_url)), None)
-        if media is None or _excluded(media.getparent()) or _teaser(media, figure):
+        if media is None or _excluded(media.getparent(), seen) or _teaser(media, figure):
             continue
         src = image_src(media, base_url)
         assert src is not None
@@ -398,7 +411,7 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
         if any(a.tag == "figure" or a in caption_els for a in el.iterancestors()):
             continue
         media = _media_near(el, base_url)
-        if media is None or _excluded(el) or _excluded(media.getparent()):
+        if media is None or _excluded(el, seen) or _excluded(media.getparent(), seen):
             continue
         container = next((a for a in el.iterancestors() if media in a.iterdescendants()), el)
         if _teaser(media, container):

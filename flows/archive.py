@@ -18,6 +18,8 @@ import gzip
 import io
 import logging
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -30,6 +32,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from flows.config import DatelineError
+from flows.storage import is_remote, open_for_reading, upload
 from transforms.extract import DATELINE_VERSION
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,11 @@ class WarcArchive:
     def __init__(self, raw_dir: Path, run_id: str, started_at: datetime,
                  max_file_bytes: int = MAX_WARC_FILE_BYTES) -> None:
         self.raw_dir = raw_dir
+        # on object storage a file cannot be appended to: it is written in a local spool folder and
+        # uploaded whole when it is finished (an upload is atomic; a run killed before that never
+        # indexed its records, so the next run reads those pages again)
+        self._remote = is_remote(raw_dir)
+        self._spool = Path(tempfile.mkdtemp(prefix="dateline-warc-")) if self._remote else raw_dir
         self.run_id = run_id
         self.folder = Path(f"{started_at:%Y}") / f"{started_at:%m}"
         self.max_file_bytes = max_file_bytes
@@ -81,19 +89,29 @@ class WarcArchive:
 
     def close(self) -> None:
         with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+            self._finish_file()
+            if self._remote:
+                shutil.rmtree(self._spool, ignore_errors=True)
+
+    def _finish_file(self) -> None:
+        """Close the current file; on object storage, upload it and drop the local copy."""
+        if self._file is None:
+            return
+        self._file.close()
+        self._file = None
+        if self._remote:
+            local = self._spool / self._relpath
+            upload(local, self.raw_dir / self._relpath)
+            local.unlink()
 
     def _open_next(self) -> None:
-        if self._file is not None:
-            self._file.close()
+        self._finish_file()
         while True:
             self._n += 1
             self._relpath = str(self.folder / f"{self.run_id}-{self._n}.warc.gz")
-            path = self.raw_dir / self._relpath
-            if not path.exists():
+            if not (self.raw_dir / self._relpath).exists():
                 break
+        path = self._spool / self._relpath
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(path, "ab")  # noqa: SIM115 - closed in close()/rotation
         self._writer = WARCWriter(self._file, gzip=True)
@@ -129,7 +147,7 @@ class WarcArchive:
     def _abandon(self, exc: OSError) -> DatelineError:
         """After a failed write: close the file and cut off the partial record (shrinking a file
         needs no space), so every record left in it is whole. Returns the error to raise."""
-        path = self.raw_dir / self._relpath
+        path = self._spool / self._relpath
         if self._file is not None:
             with contextlib.suppress(OSError):  # flushing the buffer fails again; the descriptor is closed anyway
                 self._file.close()
@@ -263,7 +281,7 @@ def read_raw(root: Path, raw_ref: str, max_bytes: int = 50_000_000) -> WarcPage:
     relpath, offset = split_raw_ref(raw_ref)
     path = root / relpath
     try:
-        with open(path, "rb") as fh:
+        with open_for_reading(path) as fh:
             fh.seek(offset)
             for page in iter_warc_pages(fh, max_bytes):
                 return page

@@ -17,7 +17,7 @@ from typing import Any, TextIO, get_args
 
 import click
 
-from flows.config import ConfigError, DatelineError, Settings, Sources, load_config, validate_settings
+from flows.config import RUNNERS, ConfigError, DatelineError, Settings, Sources, load_config, validate_settings
 from transforms.extract import DATELINE_VERSION
 from transforms.schema import ActorKind
 
@@ -53,9 +53,14 @@ class Context:
               help="Where data/raw and data/processed live  [env DATELINE_DATA_DIR; default ./data]")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="A dateline.toml with settings and sources.")
+@click.option("--raw-root", metavar="s3://BUCKET/PREFIX",
+              help="Keep the raw archive in object storage  [env DATELINE_RAW_ROOT; default <data dir>/raw]")
+@click.option("--processed-root", metavar="s3://BUCKET/PREFIX",
+              help="Keep the tables in object storage  [env DATELINE_PROCESSED_ROOT; default <data dir>/processed]")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: Path | None, config_path: Path | None, verbose: int) -> None:
+def cli(ctx: click.Context, data_dir: Path | None, config_path: Path | None, raw_root: str | None,
+        processed_root: str | None, verbose: int) -> None:
     """Dateline: news pages -> an archive, Parquet tables and timelines you can query.
 
     \b
@@ -70,6 +75,12 @@ def cli(ctx: click.Context, data_dir: Path | None, config_path: Path | None, ver
         raise click.UsageError(str(exc)) from None
     if data_dir is not None:
         settings = replace(settings, data_dir=data_dir)
+    roots = {k: v for k, v in (("raw_root", raw_root), ("processed_root", processed_root)) if v is not None}
+    settings = replace(settings, **roots)
+    try:
+        validate_settings(settings)  # the roots may also come from DATELINE_RAW_ROOT / DATELINE_PROCESSED_ROOT
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
     logging.basicConfig(level={0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG),
                         stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("trafilatura", "htmldate", "courlan", "justext", "httpx", "httpcore"):
@@ -79,6 +90,8 @@ def cli(ctx: click.Context, data_dir: Path | None, config_path: Path | None, ver
             if getattr(handler, "stream", None) is sys.stderr:  # ours, from basicConfig above
                 handler.addFilter(_without_traceback)
     ctx.obj = Context(settings, sources, verbose)
+    global _verbosity
+    _verbosity = verbose
 
 
 def _without_traceback(record: logging.LogRecord) -> bool:
@@ -88,6 +101,9 @@ def _without_traceback(record: logging.LogRecord) -> bool:
     return True
 
 
+_verbosity = 0  # the group's -v count, for main(): set once the options are parsed
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
@@ -95,10 +111,15 @@ def main() -> None:
     except DatelineError as exc:  # raised outside a command's own handling
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
-    except OSError as exc:  # a full disk outside the store's own writes (those raise DiskFullError)
-        if exc.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-            raise
-        click.echo(f"Error: no space left writing {exc.filename or 'a file'} ({os.strerror(exc.errno)})", err=True)
+    except Exception as exc:  # noqa: BLE001 - what no handler foresaw (a bug, a worker's own error): one line
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            # a full disk outside the store's own writes (those raise DiskFullError)
+            click.echo(f"Error: no space left writing {exc.filename or 'a file'} ({os.strerror(exc.errno)})",
+                       err=True)
+            sys.exit(1)
+        if _verbosity:
+            raise  # -v: the traceback
+        click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (run with -v to see the traceback)", err=True)
         sys.exit(1)
 
 
@@ -172,6 +193,7 @@ def serve(obj: Context, cron: str | None, interval: int | None, **options: Any) 
     if (cron is None) == (interval is None):
         raise click.UsageError("give exactly one of --cron and --interval")
     sources, settings = _run_inputs(obj, **options)
+    settings = _with_runner(settings, None, None)  # runner 'dask' with a remote scheduler needs PREFECT_API_URL
     _quiet_prefect(obj.verbose)
     from flows.server import LocalPrefectServer
 
@@ -197,27 +219,57 @@ def serve(obj: Context, cron: str | None, interval: int | None, **options: Any) 
             server.stop()
 
 
+def _with_runner(settings: Settings, runner: str | None, dask_address: str | None) -> Settings:
+    """Settings with the --runner and --dask-address options applied, validated."""
+    if dask_address is not None and (runner or settings.process.runner) != "dask":
+        raise click.UsageError("--dask-address is for --runner dask")
+    from flows.server import local_server_needed  # imports httpx: only for commands that run flows
+
+    changes = {k: v for k, v in (("runner", runner), ("dask_address", dask_address)) if v is not None}
+    settings = replace(settings, process=replace(settings.process, **changes))
+    try:
+        validate_settings(settings)
+        local_server_needed(settings)  # refuses a remote scheduler with no PREFECT_API_URL
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    return settings
+
+
 @cli.command()
 @source_options
+@click.option("--runner", type=click.Choice(RUNNERS), help="Where the processing tasks run [local].")
+@click.option("--dask-address", metavar="tcp://HOST:PORT",
+              help="The Dask scheduler for --runner dask (its workers must import Dateline and reach the data).")
 @click.option("--max-reject-rate", type=click.FloatRange(0, 1),
               help="Exit with code 3 when more than this share of pages was quarantined.")
 @click.pass_obj
-def run(obj: Context, max_reject_rate: float | None, **options: Any) -> None:
+def run(obj: Context, runner: str | None, dask_address: str | None, max_reject_rate: float | None,
+        **options: Any) -> None:
     """Fetch or read sources, archive them raw, extract articles, write Parquet.
 
     Sources come from the options and from the --config file. The run's counts go to stderr;
     rows go to data/processed (query them with `dateline sql`).
 
+    With --runner dask the processing tasks run on a Dask cluster; it needs a Prefect server
+    (PREFECT_API_URL), which is started for the run when the scheduler is on this machine.
+
     \b
         dateline run --feed https://www.theguardian.com/world/rss
         dateline run --sitemap https://example.com/news-sitemap.xml --urls more-urls.txt
         dateline run --warc CC-NEWS-20240101.warc.gz --html-dir saved-pages/
+        dateline run --warc CC-NEWS-20240101.warc.gz --runner dask --dask-address tcp://10.0.0.5:8786
     """
     resolved, settings = _run_inputs(obj, **options)
+    settings = _with_runner(settings, runner, dask_address)
     _quiet_prefect(obj.verbose)  # before Prefect is imported: it reads its settings once
-    from flows.pipeline import pipeline  # imports Prefect: only for commands that need it
+    from flows.server import prefect_api_for
 
-    result = pipeline(sources=resolved, settings=settings.to_dict())
+    with prefect_api_for(settings) as server:
+        if server:
+            click.echo(f"runner dask: Prefect server and UI at {server} (stopped when this command ends)", err=True)
+        from flows.pipeline import pipeline  # imports Prefect: only for commands that need it
+
+        result = pipeline(sources=resolved, settings=settings.to_dict())
     click.echo(
         f"run {result['run_id']} {result['status']}: {result['discovered_count']} discovered, "
         f"{result['archived_count']} archived, {result['extracted_count']} articles "
@@ -538,15 +590,18 @@ def reprocess(obj: Context, since: str | None, rebuild: bool, workers: int | Non
     settings = obj.settings
     if workers is not None:
         settings = replace(settings, process=replace(settings.process, workers=workers))
-    settings = replace(settings, data_dir=settings.data_dir.resolve())
+    settings = _with_runner(replace(settings, data_dir=settings.data_dir.resolve()), None, None)
     if not (settings.raw_dir / "raw_index").exists():
         raise click.ClickException(f"no raw archive under {settings.raw_dir}")
     _quiet_prefect(obj.verbose)
-    from flows.pipeline import pipeline
+    from flows.server import prefect_api_for
 
-    # the flow moves the old tree aside under the run lock, and puts it back if the rebuild fails
-    result = pipeline(sources={}, settings=settings.to_dict(), reprocess=True, reprocess_since=since,
-                      rebuild=rebuild)
+    with prefect_api_for(settings):  # a local Prefect server when dateline.toml sets runner = "dask"
+        from flows.pipeline import pipeline
+
+        # the flow moves the old tree aside under the run lock, and puts it back if the rebuild fails
+        result = pipeline(sources={}, settings=settings.to_dict(), reprocess=True, reprocess_since=since,
+                          rebuild=rebuild)
     click.echo(f"reprocess {result['run_id']} {result['status']}: {result['archived_count']} archived pages, "
                f"{result['extracted_count']} articles ({result['new_article_count']} new), "
                f"{result['quarantined_count']} quarantined", err=True)

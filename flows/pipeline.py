@@ -14,8 +14,13 @@ Killed after it, the next run loads the staging first (keys make a second load a
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -25,12 +30,14 @@ import trafilatura
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.settings import get_current_settings
 
 from flows import store
 from flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw
 from flows.archive import WarcArchive
-from flows.config import DatelineError, Settings, Sources
+from flows.config import ConfigError, DatelineError, Settings, Sources
 from flows.dedup import assign_groups
 from flows.lock import data_dir_lock
 from flows.process import PageRef, batched, process_pages, worker_count
@@ -124,11 +131,72 @@ def archive_files_task(sources: Sources, settings: Settings, run_id: str, starte
 
 @task(name="process", cache_policy=NO_CACHE)
 def process_task(batch_id: str, refs: list[PageRef], settings: Settings, run_id: str) -> BatchResult:
-    """Extract one batch of archived pages and stage its articles and rejects."""
+    """Extract one batch of archived pages and stage its articles and rejects. The log line names the
+    process and host that did the work: on a Dask cluster, the worker."""
     result = process_batch(batch_id, refs, settings, run_id)
-    get_run_logger().info("process %s: %d articles (%d analyzed, %d events), %d quarantined",
-                          batch_id, result.articles, result.nlp_articles, result.events, result.rejects)
+    get_run_logger().info("process %s: %d articles (%d analyzed, %d events), %d quarantined (pid %d on %s)",
+                          batch_id, result.articles, result.nlp_articles, result.events, result.rejects,
+                          os.getpid(), socket.gethostname())
     return result
+
+
+def check_runner(cfg: Settings) -> None:
+    """Refuse runner 'dask' without a Prefect server: each Dask worker would otherwise start a temporary
+    API of its own (NOTES.md), and its task runs would be recorded nowhere the flow run can see."""
+    if cfg.process.runner == "dask" and not get_current_settings().api.url:
+        raise ConfigError("runner 'dask' needs a Prefect server its workers can reach: set PREFECT_API_URL "
+                          "(`dateline run` starts a local one when the scheduler is on this machine)")
+
+
+def reset_prefect_senders() -> None:
+    """Run on each Dask worker before a run's tasks. Prefect keeps one events sender (task-run states) and
+    one log sender per process, bound to the API they first reported to; a worker that outlived an
+    earlier run's server (each `dateline run` with no PREFECT_API_URL starts its own) would send this
+    run's task states there, and the run's Prefect server would never see its process tasks. Stopping
+    them makes the next task start new ones, for the API that this run's tasks carry."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (EventsWorker, APILogWorker):
+        service.drain_all(timeout=5, at_exit=False)
+
+
+class DaskUnavailable(DatelineError):
+    """The Dask scheduler of runner 'dask' cannot be reached."""
+
+
+Submit = Callable[[str, list[PageRef]], PrefectFuture[BatchResult]]
+LOCAL_BATCHES_IN_FLIGHT = 2  # one being processed, the next queued behind it in the worker pool
+
+
+@contextmanager
+def batch_submitter(cfg: Settings, run_id: str) -> Iterator[Submit]:
+    """A function that submits one process task per batch, to the runner the settings name.
+
+    "local": the flow's own task runner (threads; each batch spreads over this machine's worker
+    processes). "dask": a DaskTaskRunner on the scheduler at ``process.dask_address``, opened here
+    rather than attached to the flow, so the settings decide it wherever the flow runs (a run that
+    `dateline serve` starts loads the flow afresh from its entrypoint, without options set at call
+    time). On the cluster each task processes its batch in the worker's own process (workers = 1):
+    the cluster's workers are the parallelism. The workers read the WARC files from the raw root
+    and write staged Parquet to the processed root, so both must be reachable from every worker.
+    """
+    if cfg.process.runner != "dask":
+        yield lambda batch_id, refs: process_task.submit(batch_id, refs, cfg, run_id)
+        return
+    from prefect_dask import DaskTaskRunner  # imported only for runner 'dask'
+
+    on_worker = replace(cfg, process=replace(cfg.process, workers=1))
+    with DaskTaskRunner(address=cfg.process.dask_address) as runner:
+        try:
+            runner.client  # noqa: B018 - connects now, so an unreachable scheduler fails here, in one line
+        except (OSError, TimeoutError) as exc:
+            raise DaskUnavailable(f"cannot reach the Dask scheduler at {cfg.process.dask_address}: {exc}") from None
+        workers = list(runner.client.scheduler_info().get("workers", {}))
+        runner.client.gather([runner.client.submit(reset_prefect_senders, workers=[w], allow_other_workers=False,
+                                                   pure=False) for w in workers])
+        yield lambda batch_id, refs: runner.submit(
+            process_task, parameters={"batch_id": batch_id, "refs": refs, "settings": on_worker, "run_id": run_id})
 
 
 def process_batch(batch_id: str, refs: list[PageRef], settings: Settings, run_id: str) -> BatchResult:
@@ -204,6 +272,7 @@ def pipeline(sources: dict[str, list[str]], settings: dict[str, Any] | None = No
     """
     src = Sources(**{k: tuple(v) for k, v in sources.items()})
     cfg = Settings.from_dict(settings) if settings else Settings()
+    check_runner(cfg)
     with data_dir_lock(cfg.data_dir, cfg.process.lock_wait_seconds):
         recover(cfg)
         if not rebuild:
@@ -250,20 +319,31 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
     results: list[BatchResult] = []
     loaded: dict[str, tuple[int, int]] = {}
     try:
-        if reprocess:
-            acquired.append(archived_pages_task(cfg, reprocess_since))
-        if src.feeds or src.sitemaps or src.urls:
-            acquired.append(fetch_task(src, cfg, run_id, started_at, archived))
-        if src.warcs or src.html_dirs:
-            archived += [row for a in acquired for row in a.raw_rows]  # what this run's fetch task added
-            acquired.append(archive_files_task(src, cfg, run_id, started_at, archived))
-        pages = [p for a in acquired for p in a.pages]
-        futures = [process_task.submit(f"{run_id}-{n:05d}", list(refs), cfg, run_id)
-                   for n, refs in enumerate(batched(pages, cfg.process.batch_size))]
-        with progress("process", len(pages)) as tracker:
-            for future in futures:
-                results.append(future.result())
-                tracker.advance(results[-1].articles + results[-1].rejects)
+        with batch_submitter(cfg, run_id) as submit:  # opened first: a Dask scheduler is reached before any fetch
+            if reprocess:
+                acquired.append(archived_pages_task(cfg, reprocess_since))
+            if src.feeds or src.sitemaps or src.urls:
+                acquired.append(fetch_task(src, cfg, run_id, started_at, archived))
+            if src.warcs or src.html_dirs:
+                archived += [row for a in acquired for row in a.raw_rows]  # what this run's fetch task added
+                acquired.append(archive_files_task(src, cfg, run_id, started_at, archived))
+            pages = [p for a in acquired for p in a.pages]
+            # locally a batch's pages come back into this process: a few batches at a time keep the
+            # workers busy and memory flat (all at once, the main process grew ~10 MB per batch)
+            in_flight = LOCAL_BATCHES_IN_FLIGHT if cfg.process.runner != "dask" else None
+            pending: deque[PrefectFuture[BatchResult]] = deque()
+            with progress("process", len(pages)) as tracker:
+
+                def finish_oldest() -> None:
+                    results.append(pending.popleft().result())
+                    tracker.advance(results[-1].articles + results[-1].rejects)
+
+                for n, refs in enumerate(batched(pages, cfg.process.batch_size)):
+                    pending.append(submit(f"{run_id}-{n:05d}", list(refs)))
+                    if in_flight is not None and len(pending) >= in_flight:
+                        finish_oldest()
+                while pending:
+                    finish_oldest()
         # the commit point: every batch is staged; index the pages, then the staging must be loaded
         store.write_raw_index([row for a in acquired for row in a.raw_rows], cfg.raw_dir, run_id)
         store.mark_committed(cfg.processed_dir, run_id)

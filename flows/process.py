@@ -74,6 +74,10 @@ def _process_chunk(raw_root: Path, run_id: str, nlp_model: str | None, refs: Seq
 _POOL: ProcessPoolExecutor | None = None
 _POOL_SIZE = 0
 _POOL_LOCK = threading.Lock()  # process tasks run in threads: without it, each could start a pool of its own
+# Extraction in this process, one thread at a time: trafilatura and lxml crash (SIGSEGV, SIGABRT "free():
+# invalid pointer") when called from several threads at once (trafilatura issues #840, #925), and process
+# tasks run in threads (Prefect's thread pool; a Dask worker's threads). The GIL serialized them anyway.
+_IN_PROCESS_LOCK = threading.Lock()
 
 
 def worker_count(setting: int) -> int:
@@ -108,7 +112,8 @@ def process_pages(raw_root: Path, refs: Sequence[PageRef], run_id: str, workers:
     """Outcomes for refs, in order; spread over ``workers`` processes when that pays off. With
     ``nlp_model``, English articles also get actors, events and quotes (the model loads once per process)."""
     if workers <= 1 or len(refs) < IN_PROCESS_BELOW:
-        return _process_chunk(raw_root, run_id, nlp_model, refs)
+        with _IN_PROCESS_LOCK:
+            return _process_chunk(raw_root, run_id, nlp_model, refs)
     chunk = max(4, len(refs) // (workers * 4))
     parts = [refs[i:i + chunk] for i in range(0, len(refs), chunk)]
     work = partial(_process_chunk, raw_root, run_id, nlp_model)

@@ -1,9 +1,15 @@
-"""A local Prefect server for scheduled runs: a temporary API never runs schedules (NOTES), so
-`dateline serve` starts one of its own when no PREFECT_API_URL is set, bound to 127.0.0.1, with its
-database under the data dir, and stops it on exit."""
+"""A local Prefect server for scheduled runs and Dask runs.
+
+A temporary API never runs schedules (NOTES), so `dateline serve` starts one of its own when no
+PREFECT_API_URL is set, bound to 127.0.0.1, with its database under the data dir, and stops it on
+exit. `dateline run --runner dask` needs one too (each Dask worker would otherwise start its own
+temporary API): with a scheduler on this machine it starts one for the run's duration; a scheduler
+elsewhere has workers that cannot reach 127.0.0.1, so there PREFECT_API_URL must name a shared server.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import signal
@@ -11,11 +17,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
-from flows.config import DatelineError
+from flows.config import ConfigError, DatelineError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -89,3 +98,52 @@ class LocalPrefectServer:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+def is_local_address(address: str) -> bool:
+    """Whether a Dask scheduler address ("tcp://127.0.0.1:8786") is on the loopback interface."""
+    host = urlsplit(address).hostname or ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def local_server_needed(settings: Settings) -> bool:
+    """Whether a run with these settings needs a local Prefect server started for it: runner "dask"
+    with no PREFECT_API_URL and a scheduler on this machine. A scheduler elsewhere with no
+    PREFECT_API_URL is a ConfigError, since its workers cannot reach a server on 127.0.0.1."""
+    if settings.process.runner != "dask" or os.environ.get("PREFECT_API_URL"):
+        return False
+    address = settings.process.dask_address
+    if not is_local_address(address):
+        raise ConfigError(f"the Dask workers of {address} cannot reach a Prefect server on 127.0.0.1: set "
+                          "PREFECT_API_URL to a server they can reach (e.g. `prefect server start --host 0.0.0.0`)")
+    return True
+
+
+@contextmanager
+def prefect_api_for(settings: Settings) -> Iterator[str | None]:
+    """The Prefect API a run with these settings needs, for the block's duration: a LocalPrefectServer
+    under the data dir with PREFECT_API_URL pointing at it (yields its URL) when
+    :func:`local_server_needed`, else nothing (yields None). Enter it before Prefect is imported:
+    Prefect reads PREFECT_API_URL once."""
+    if not local_server_needed(settings):
+        yield None
+        return
+    with LocalPrefectServer(settings.data_dir / "prefect") as server:
+        os.environ["PREFECT_API_URL"] = server.api_url
+        try:
+            yield server.url
+        finally:
+            _send_prefect_logs()
+            os.environ.pop("PREFECT_API_URL", None)
+
+
+def _send_prefect_logs() -> None:
+    """Send the log lines Prefect still holds to the server before it stops (else, after a failed run,
+    Prefect's background sender reports "Error logging to API" at exit)."""
+    if "prefect.logging.handlers" in sys.modules:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=10)

@@ -52,15 +52,78 @@ select actor_id,
 from article_actors
 group by actor_id;
 
--- the actors a name or alias stands for, in any case: select actor_id from actor_named('putin')
-create or replace macro actor_named(q) as table
-select a.actor_id
-from actors as a
-where lower(q) = lower(a.name)
-   or list_contains(list_transform(a.aliases, lambda x: lower(x)), lower(q));
-
 create or replace view events as
 select * from read_parquet('${processed}/events/*.parquet', union_by_name = true);
 
 create or replace view quotes as
 select * from read_parquet('${processed}/quotes/*.parquet', union_by_name = true);
+
+-- Derived, actor-first tables for the per-actor queries: actor_names, actor_events, actor_volume and
+-- mention_days, each defined here as <name>_computed, from the tables. `dateline compact` stores them
+-- (flows/store.py: build_derived) in <name>/ beside the tables, sorted by actor, and lists the table
+-- files they were computed from in derived_sources/. While that list is the tables' files
+-- (derived_state.fresh), store.connect makes <name> a view of the stored rows; else <name> stays, as
+-- here, a view of <name>_computed: the same rows, slowly. The per-actor queries start from
+-- actor_named, which then checks (derived_check) that the list still holds: a connection kept open
+-- across a run errs rather than answering from stale rows. '#derived-v1' is flows/store.py's
+-- DERIVED_VERSION; it changes with these definitions, so that rows stored by older ones are stale.
+create or replace view derived_state as
+select (select coalesce(list(file order by file), [])
+        from read_parquet('${processed}/derived_sources/*.parquet'))
+     = (select list(file order by file)
+        from (select '#derived-v1' as file
+              union all
+              select replace(file, '${processed}/', '')
+              from glob(['${processed}/articles/*/*.parquet', '${processed}/dedup/*.parquet',
+                         '${processed}/mentions/*.parquet', '${processed}/article_actors/*.parquet',
+                         '${processed}/events/*.parquet'])
+              where not ends_with(file, '/_schema.parquet'))) as fresh;
+
+-- every name and alias of every actor, lower-cased: key -> actor_id
+create or replace view actor_names_computed as
+select distinct lower(n) as key, actor_id
+from (select name as n, actor_id from article_actors
+      union all
+      select unnest(aliases) as n, actor_id from article_actors);
+
+create or replace view actor_names as select * from actor_names_computed;
+
+-- true; when store.connect makes the derived views read stored rows, an error once they are stale
+create or replace view derived_check as select true as ok;
+
+-- the actors a name or alias stands for, in any case: select actor_id from actor_named('putin')
+-- (the actors whose name or aliases in the actors view match: those hold every name and alias used)
+create or replace macro actor_named(q) as table
+select distinct actor_id from actor_names where key = lower(q) and (select ok from derived_check);
+
+-- one row per actor per event of a current article version: the event, its article and story group
+create or replace view actor_events_computed as
+select a.actor_id, e.event_date, e.date_precision, e.date_basis, e.trigger, e.sentence, c.url, c.title,
+       coalesce(c.site_name, c.domain) as site, e.event_id, e.sentence_id, c.published_at, c.article_id,
+       coalesce(c.dup_group, c.article_id) as story
+from events as e
+join articles_current as c on c.article_id = e.article_id and c.content_hash = e.content_hash
+cross join unnest(e.actor_ids) as a(actor_id);
+
+create or replace view actor_events as select * from actor_events_computed;
+
+-- mentions of current, dated article versions: per actor, UTC publication day and article
+create or replace view actor_volume_computed as
+select m.actor_id, c.published_at::date as day, m.article_id, coalesce(c.dup_group, c.article_id) as story,
+       count(*) as mentions
+from mentions as m
+join articles_current as c on c.article_id = m.article_id and c.content_hash = m.content_hash
+where c.published_at is not null
+group by all;
+
+create or replace view actor_volume as select * from actor_volume_computed;
+
+-- all mentions of current, dated article versions per UTC publication day
+create or replace view mention_days_computed as
+select c.published_at::date as day, count(*) as mentions
+from mentions as m
+join articles_current as c on c.article_id = m.article_id and c.content_hash = m.content_hash
+where c.published_at is not null
+group by all;
+
+create or replace view mention_days as select * from mention_days_computed;

@@ -1,17 +1,33 @@
-"""Parquet writes, loading staged rows without duplicates, and the DuckDB views."""
+"""Parquet writes, loading staged rows without duplicates, the DuckDB views, and the layout: files sorted
+for the per-actor queries, compaction, and the derived actor tables `dateline compact` computes."""
 
 from __future__ import annotations
 
+import random
+import shutil
+from collections import Counter
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from flows import store
-from transforms.schema import ARTICLES, QUARANTINE, TABLES, ArticleRecord, QuarantineRecord
+from transforms.schema import (
+    ARTICLES,
+    MENTIONS,
+    QUARANTINE,
+    TABLES,
+    ArticleActorRecord,
+    ArticleRecord,
+    DedupRecord,
+    EventRecord,
+    MentionRecord,
+    QuarantineRecord,
+)
 
 AT = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
@@ -97,3 +113,226 @@ def test_timestamps_come_back_in_utc(dirs):
     store.load_staged(processed, "r", ARTICLES)
     value = store.connect(processed, raw).execute("select published_at from articles").fetchone()[0]
     assert value == AT and value.utcoffset().total_seconds() == 0
+
+
+# --- layout: sorted files, compaction, derived actor tables -------------------------------------
+
+def mention_rows(n: int, seed: int) -> pa.Table:
+    """``n`` mentions of 500 actors in shuffled order (as a run's articles name them)."""
+    rng = random.Random(seed)
+    rows = [{"article_id": f"a{rng.randrange(5000):05d}", "content_hash": "h", "source": "body",
+             "sentence_id": rng.randrange(30), "start": i, "end": i + 5, "text": "x", "label": "PERSON",
+             "actor_id": f"actor{rng.randrange(500):03d}"} for i in range(n)]
+    return pa.Table.from_pylist(rows, schema=MENTIONS.schema)
+
+
+def keys(table: pa.Table, columns: tuple[str, ...]) -> list[tuple]:
+    return [tuple(row[c] for c in columns) for row in table.select(list(columns)).to_pylist()]
+
+
+def test_write_table_sorts_a_runs_mentions_by_actor(tmp_path):
+    (path,) = store.write_table(mention_rows(2_000, seed=1), MENTIONS, tmp_path, "run1")
+    written = keys(pq.read_table(path), store.sort_key(MENTIONS))
+    assert written == sorted(written) and store.sort_key(MENTIONS)[0] == "actor_id"
+
+
+def test_compaction_sorts_mentions_by_actor_keeps_every_row_once_and_row_groups_do_not_overlap(dirs):
+    processed, _ = dirs
+    runs = [mention_rows(12_000, seed=2), mention_rows(11_000, seed=3)]
+    for n, rows in enumerate(runs):
+        store.write_table(rows, MENTIONS, processed, f"run{n}")
+    done = store.compact(processed)
+    assert done == {"mentions": (2, 23_000)}
+    (merged,) = [p for p in (processed / "mentions").glob("*.parquet") if p.name != store.SCHEMA_FILE]
+    data = pq.read_table(merged)
+    assert sorted(keys(data, MENTIONS.schema.names)) == sorted(k for r in runs for k in keys(r, MENTIONS.schema.names))
+    assert keys(data, store.sort_key(MENTIONS)) == sorted(keys(data, store.sort_key(MENTIONS)))
+    meta = pq.ParquetFile(merged).metadata
+    column = MENTIONS.schema.names.index("actor_id")
+    ranges = [(meta.row_group(i).column(column).statistics.min, meta.row_group(i).column(column).statistics.max)
+              for i in range(meta.num_row_groups)]
+    assert meta.num_row_groups == 3 and meta.row_group(0).num_rows == store.ROW_GROUP_SIZE
+    assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False))  # an actor's rows: one or two groups
+
+
+def test_compaction_fills_columns_older_files_lack_with_null_or_the_records_default(dirs):
+    processed, raw = dirs
+    old = store.to_arrow([article(1)], ARTICLES).drop_columns(["dateline_place", "agencies"])
+    store.write_parquet(old, processed / "articles" / "published_month=2024-03" / "old.parquet")
+    store.stage([replace(article(2), dateline_place="KYIV")], ARTICLES, processed, "r", "b")
+    store.load_staged(processed, "r", ARTICLES)
+    assert store.compact(processed) == {"articles/published_month=2024-03": (2, 2)}
+    rows = store.connect(processed, raw).execute(
+        "select article_id, dateline_place, agencies from articles order by article_id").fetchall()
+    assert rows == [("a1", None, []), ("a2", "KYIV", [])]  # agencies: () by default, never null
+
+
+# a corpus for the per-actor queries: actor id -> (name, kind, aliases); "X" is an organization whose
+# name is one of Putin's aliases, so "putin" stands for two actors
+ACTORS = {"P": ("Vladimir Putin", "person", ("Putin",)), "U": ("Ukraine", "place", ()),
+          "Z": ("Volodymyr Zelenskyy", "person", ("Zelensky",)), "K": ("Kremlin", "organization", ()),
+          "X": ("Putin", "organization", ())}
+
+
+def nlp_tables(a: ArticleRecord, sentences: dict[int, str], *, dup_group: str | None = None) -> dict[str, list]:
+    """Mentions, article actors, events (one per sentence) and a dedup row for one article version."""
+    ids = {"article_id": a.article_id, "content_hash": a.content_hash}
+    mentions = [MentionRecord(**ids, source="body", sentence_id=s, start=i * 10, end=i * 10 + 5,
+                              text=ACTORS[actor][0], label="X", actor_id=actor)
+                for s, actors in sentences.items() for i, actor in enumerate(actors)]
+    counts = Counter(m.actor_id for m in mentions)
+    return {
+        "mentions": mentions,
+        "article_actors": [ArticleActorRecord(actor_id=actor, **ids, name=ACTORS[actor][0], kind=ACTORS[actor][1],
+                                              aliases=ACTORS[actor][2], mention_count=n)
+                           for actor, n in counts.items()],
+        "events": [EventRecord(event_id=f"{a.article_id}-{a.content_hash}-{s}", **ids, source="body", sentence_id=s,
+                               event_date=None if a.published_at is None else a.published_at.date() - timedelta(s),
+                               date_precision="day", date_text=None, date_basis="published", trigger="say",
+                               subject_id=actors[0], object_id=None, actor_ids=tuple(dict.fromkeys(actors)),
+                               place=None, negated=False, sentence=f"{ACTORS[actors[0]][0]} said thing {s % 2}.")
+                   for s, actors in sentences.items()],
+        "dedup": [DedupRecord(**ids, dup_group=dup_group or a.article_id, similarity=1.0, fetched_at=a.fetched_at)],
+    }
+
+
+def load_run(processed: Path, run_id: str, versions: list[tuple[ArticleRecord, dict[int, str], str | None]]) -> None:
+    """Stage and load one run's articles and NLP rows, as the pipeline does."""
+    tables = {"articles": [a for a, _, _ in versions]}
+    for a, sentences, dup_group in versions:
+        for name, rows in nlp_tables(a, sentences, dup_group=dup_group).items():
+            tables.setdefault(name, []).extend(rows)
+    for name, rows in tables.items():
+        store.stage(rows, TABLES[name], processed, run_id, "b")
+        store.load_staged(processed, run_id, TABLES[name])
+
+
+def dated(n: int, day: int, *, content_hash: str = "h", fetched: int = 0) -> ArticleRecord:
+    published = datetime(2023, 1, 1, 9, tzinfo=UTC) + timedelta(days=day)
+    return replace(article(n, published_at=published, content_hash=content_hash),
+                   fetched_at=AT + timedelta(hours=fetched))
+
+
+FIRST_RUN = [(dated(1, 3), {0: "PU", 1: "PP", 2: "X"}, None),
+             (dated(2, 40, content_hash="old"), {0: "PK", 1: "P"}, None),
+             (dated(3, 41), {0: "PU", 1: "Z"}, "a1"),  # a copy of a1's story: its "said thing 0" comes once
+             (replace(article(4, published_at=None), fetched_at=AT), {0: "PZ"}, None)]
+SECOND_RUN = [(dated(2, 40, content_hash="new", fetched=5), {0: "ZK", 1: "PX", 2: "U"}, None)]
+
+ACTOR_QUERIES = [("actor_timeline", {"actor": actor, "since": since, "until": until, "about": about})
+                 for actor in ("putin", "Vladimir Putin", "ZELENSKY", "kremlin", "nobody")
+                 for since, until, about in (("", "", ""), ("2023-01-02", "2023-02-08", ""), ("", "", "THING 1"))]
+ACTOR_QUERIES += [("mention_volume", {"actor": actor, "interval": interval})
+                  for actor in ("putin", "Zelensky", "ukraine", "nobody")
+                  for interval in ("hour", "day", "week", "month", "quarter", "year")]
+ACTOR_QUERIES += [("co_actors", {"actor": actor, "limit": "10"}) for actor in ("putin", "kremlin")]
+
+
+def answers(con: duckdb.DuckDBPyConnection) -> list[list[tuple]]:
+    results = [con.execute(store.read_query(name), params).fetchall() for name, params in ACTOR_QUERIES]
+    return results + [con.execute("select * from actor_named($q) order by all", {"q": q}).fetchall()
+                      for q in ("putin", "PUTIN", "zelensky", "nobody")]
+
+
+def reads_derived(con: duckdb.DuckDBPyConnection) -> bool:
+    sql = con.execute("select sql from duckdb_views() where view_name = 'actor_events'").fetchone()[0]
+    return "read_parquet" in sql  # else: select ... from actor_events_computed
+
+
+@pytest.fixture
+def two_runs(dirs: tuple[Path, Path]) -> tuple[Path, Path]:
+    processed, raw = dirs
+    load_run(processed, "r1", FIRST_RUN)
+    load_run(processed, "r2", SECOND_RUN)
+    return processed, raw
+
+
+def test_actor_queries_answer_the_same_from_the_derived_tables_after_compaction(two_runs):
+    processed, raw = two_runs
+    with store.connect(processed, raw) as con:
+        assert not reads_derived(con)
+        computed = answers(con)
+    assert computed[0] and all(isinstance(r, list) for r in computed)
+    store.compact(processed)
+    assert store.derived_fresh(processed)
+    with store.connect(processed, raw) as con:
+        assert reads_derived(con)
+        assert answers(con) == computed
+
+
+def test_derived_tables_hold_current_versions_only_and_both_actors_of_a_shared_alias(two_runs):
+    processed, raw = two_runs
+    store.compact(processed)
+    with store.connect(processed, raw) as con:
+        assert reads_derived(con)
+        assert con.execute("select * from actor_named('putin') order by all").fetchall() == [("P",), ("X",)]
+        events = con.execute("select distinct event_id from actor_events where article_id = 'a2' order by 1")
+        assert events.fetchall() == [("a2-new-0",), ("a2-new-1",), ("a2-new-2",)]
+        # a4 is undated: it has events, but no mention volume
+        assert con.execute("select count(*) from actor_volume where article_id = 'a4'").fetchone() == (0,)
+        assert con.execute("select sum(mentions) from mention_days").fetchone() == (5 + 3 + 5,)  # a1, a3, a2 new
+        rows = con.execute(store.read_query("actor_timeline"), {"actor": "putin", "since": "", "until": "",
+                                                                 "about": ""}).fetchall()
+    # a1 and its copy a3 both say "Vladimir Putin said thing 0." once; X's sentence in a1 counts for "putin"
+    assert [r[-1] for r in rows] == ["a1-h-2", "a1-h-1", "a1-h-0", "a2-new-1", "a4-h-0"]
+
+
+def test_a_run_after_compaction_makes_the_derived_tables_stale_and_the_views_compute_again(two_runs):
+    processed, raw = two_runs
+    store.compact(processed)
+    kept_open = store.connect(processed, raw)
+    load_run(processed, "r3", [(dated(5, 60), {0: "P"}, None)])
+    assert not store.derived_fresh(processed)
+    with store.connect(processed, raw) as con:
+        assert not reads_derived(con)
+        rows = con.execute(store.read_query("actor_timeline"), {"actor": "putin", "since": "2023-03-01",
+                                                                 "until": "", "about": ""}).fetchall()
+        assert [r[-1] for r in rows] == ["a5-h-0"]
+        fresh = answers(con)
+    with pytest.raises(duckdb.Error, match="the tables changed since this connection was opened"):
+        kept_open.execute("select * from actor_named('putin')").fetchall()
+    kept_open.close()
+    store.compact(processed)
+    with store.connect(processed, raw) as con:
+        assert reads_derived(con) and answers(con) == fresh
+
+
+def test_a_derived_build_cut_short_leaves_the_views_computing_until_the_next_compact(two_runs):
+    processed, raw = two_runs
+    with store.connect(processed, raw) as con:
+        computed = answers(con)
+    store.compact(processed)
+    # what a kill inside build_derived leaves: the sources list gone, a new file beside the old one
+    for path in store.derived_dir(processed, store.DERIVED_MANIFEST).glob("*.parquet"):
+        if path.name != store.SCHEMA_FILE:
+            path.unlink()
+    events = processed / "actor_events"
+    (built,) = [p for p in events.glob("*.parquet") if p.name != store.SCHEMA_FILE]
+    shutil.copy(built, events / "half-built.parquet")
+    assert not store.derived_fresh(processed)
+    with store.connect(processed, raw) as con:
+        assert not reads_derived(con) and answers(con) == computed
+    assert store.compact(processed) == {}  # no table to merge: the derived tables are built again all the same
+    assert store.derived_fresh(processed)
+    assert len([p for p in events.glob("*.parquet") if p.name != store.SCHEMA_FILE]) == 1
+    with store.connect(processed, raw) as con:
+        assert reads_derived(con) and answers(con) == computed
+
+
+def test_a_database_file_keeps_views_that_compute_so_later_runs_show_up(two_runs, tmp_path):
+    processed, raw = two_runs
+    store.compact(processed)
+    store.connect(processed, raw, database=str(tmp_path / "corpus.duckdb")).close()
+    load_run(processed, "r3", [(dated(5, 60), {0: "P"}, None)])
+    with duckdb.connect(str(tmp_path / "corpus.duckdb")) as con:
+        con.execute("set TimeZone = 'UTC'")
+        assert con.execute("select count(*) from actor_events where article_id = 'a5'").fetchone() == (1,)
+
+
+def test_recover_removes_the_folder_a_killed_compaction_sorted_in(dirs):
+    processed, raw = dirs
+    spill = processed / "mentions" / f".sort-0123456789ab{store.TMP_SUFFIX}"
+    spill.mkdir(parents=True)
+    (spill / "duckdb_temp_storage_S32K-0.block").write_bytes(b"x" * 100)
+    assert store.recover(processed, raw) == ["removed 1 temporary file(s) of interrupted writes"]
+    assert not spill.exists()

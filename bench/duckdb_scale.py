@@ -1,0 +1,391 @@
+"""DuckDB at corpus scale: an actor's timeline and weekly mention volume on a synthetic corpus.
+
+A generator writes a synthetic corpus with the pipeline's own schemas (transforms/schema.py) and
+the pipeline's own file layout: the rows arrive in ``--runs`` runs, each written by
+``store.write_table`` exactly as ``store.load_staged`` writes a run's rows; then ``store.compact``
+merges and sorts them and computes the derived actor tables, as ``dateline compact`` does. Nothing
+about the layout is decided here.
+
+The corpus (vectorized in DuckDB, deterministic: every value is a hash of its row's indices):
+- ``--articles`` article versions (1 in 50 is an older version of the next article) published over
+  six years (1% undated), with short synthetic titles and texts, and one dedup row each (15% are
+  copies of an earlier story);
+- ``--actors`` actors with Zipf-like popularity (an article names actor rank r with probability
+  ~1/(r+1.5)), about 6 per article, with one article_actors row each and 1+ mentions each,
+  ``--mentions`` in all;
+- events: sentences with mentions, sampled to ``--events``, ``actor_ids`` the sentence's actors.
+
+Then, on a connection made by ``store.connect`` (the views of sql/views.sql), it times what
+``dateline timeline ACTOR`` runs (the actor check, then sql/actor_timeline.sql, every row fetched)
+and sql/mention_volume.sql with interval week, for actors of Zipf rank 10 (head), 100 (popular),
+1,000 (mid) and 100,000 (rare) of 200,000: one cold run on a fresh connection, then ``--repeat``
+warm runs. Medians and p90 go to stdout and to bench/results/duckdb_scale.json. ``--loaded`` also
+times the runs' files before compaction, ``--computed`` the compacted files without the derived
+tables (what the views compute between a run and the next ``dateline compact``).
+
+    python bench/duckdb_scale.py                           # 1,000,000 articles, 20,000,000 mentions
+    python bench/duckdb_scale.py --articles 200000 --mentions 4000000   # `make bench`: a few minutes
+    python bench/duckdb_scale.py --keep /tmp/corpus        # generate once into /tmp/corpus, reuse after
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import duckdb  # noqa: E402
+
+from flows import store  # noqa: E402
+from flows.cli import _ACTOR_EXISTS  # noqa: E402 - the exact check `dateline timeline` runs first
+from transforms.schema import ARTICLE_ACTORS, ARTICLES, DEDUP, EVENTS, MENTIONS, Table  # noqa: E402
+
+OUTPUT = REPO / "bench" / "results" / "duckdb_scale.json"
+MANIFEST = "duckdb_scale.json"  # in the data dir: what was generated, so --keep can reuse it
+SYLLABLES = ["ka", "lo", "mi", "ra", "ten", "vo", "shi", "du", "ne", "pa",
+             "ri", "zu", "an", "bel", "cor", "dan", "el", "fa", "gor", "hu"]
+VERBS = ["say", "meet", "order", "deny", "announce", "visit", "sign", "reject", "warn", "call",
+         "accuse", "approve", "win", "lose", "attack", "support", "elect", "arrest", "fund", "ban"]
+WORDS = ["the", "government", "said", "on", "Tuesday", "that", "new", "rules", "would", "apply", "to",
+         "every", "region", "after", "talks", "in", "the", "capital", "officials", "added", "market",
+         "prices", "rose", "while", "critics", "warned", "of", "delays", "and", "costs", "for", "families"]
+START = "2019-01-01"  # published dates spread over six years from here
+DAYS = 6 * 365
+ACTORS_PER_ARTICLE = 6.5  # mean; the mention count per article actor is set to reach --mentions
+SENTENCES = 25  # sentence ids per article
+CASES = {"head": 10, "popular": 100, "mid": 1_000, "rare": 100_000}  # Zipf rank of the actor (of 200,000; scaled)
+
+
+def setup_generator(con: duckdb.DuckDBPyConnection, actors: int) -> None:
+    """Macros for hash-based random values, and the actors table (ranked by popularity)."""
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("create or replace macro ix(h, n) as (1 + h % n)::bigint")  # a 1-based list index from a hash
+    con.execute("create or replace macro u(a, b) as hash(a, b) / 18446744073709551616.0")  # uniform [0, 1)
+    con.execute(f"create or replace macro syl(i, k) as {SYLLABLES}[ix((i // pow(20, k)::bigint), 20)]")
+    con.execute(f"""
+        create or replace table actor as
+        with named as (
+            select i as rank,
+                   ['person', 'person', 'organization', 'place', 'person', 'group', 'organization',
+                    'place'][ix(hash(i, 'kind'), 8)] as kind,
+                   upper(syl(i, 0)[1]) || syl(i, 0)[2:] || syl(i, 1) as first,
+                   upper(syl(i, 2)[1]) || syl(i, 2)[2:] || syl(i, 3) || syl(i, 4) as last
+            from range({actors}) t(i)
+        )
+        select rank, kind,
+               case kind when 'person' then first || ' ' || last
+                         when 'organization' then first || last || ' Group'
+                         when 'place' then first || last || 'ia'
+                         else first || last || 'ists' end as name,
+               case kind when 'person' then last when 'organization' then upper(first[1] || last[1]) || 'G'
+                         else null end as alias
+        from named""")
+    con.execute("create or replace table actor_keyed as "
+                "select *, sha1(kind || ':' || lower(name)) as actor_id from actor")
+
+
+def calibrate(con: duckdb.DuckDBPyConnection, articles: int, mentions: int, actors: int) -> None:
+    """Set the mean mention count per article actor so that the corpus has about ``mentions`` mentions.
+
+    An article draws 1-12 actors by popularity (repeated draws are one actor); each gets 1 + floor(X)
+    mentions, X exponential with mean ``scale``. The scale is fitted on a sample of articles."""
+    sample = min(articles, 20_000)
+    picks = f"""
+        select distinct i, least(floor(pow({actors} + 1, u(i, 1000 + j)))::bigint - 1, {actors - 1}) as rank
+        from range({sample}) t(i), range(1 + (hash(i, 'na') % {int(ACTORS_PER_ARTICLE * 2 - 1)})::bigint) s(j)"""
+    wanted = mentions / articles * sample
+    scale = 2.0
+    for _ in range(4):
+        con.execute(f"create or replace macro mention_count(i, r) as 1 + floor(-ln(1 - u(i, r)) * {scale})::bigint")
+        got = con.sql(f"select sum(mention_count(i, rank)), count(*) from ({picks})").fetchall()[0]
+        scale *= (wanted - got[1]) / max(float(got[0]) - got[1], 1.0)  # fit the mentions beyond one per actor
+
+
+def generate_run(con: duckdb.DuckDBPyConnection, lo: int, hi: int, total: int, actors: int,
+                 events_per_article: float, run_id: str) -> dict[str, Any]:
+    """Rows of articles lo..hi-1 and everything derived from them, as Arrow tables keyed by table name."""
+    con.execute(f"""
+        create or replace temp table art as
+        with base as (
+            select i,
+                   case when i % 50 = 49 then i + 1 else i end as article_n,   -- an older version of the next
+                   i % 50 = 49 as is_old,
+                   '{START}'::timestamptz + to_seconds((i * {DAYS} * 86400.0 / {total}
+                        + (u(i, 'jit') - 0.5) * 6 * 86400)::bigint) as pub_at,
+                   u(i, 'nodate') < 0.01 as undated,
+                   'site' || (hash(i, 'site') % 500) as site
+            from range({lo}, {hi}) t(i)
+        )
+        select sha1('article:' || article_n) as article_id,
+               sha1('version:' || i) as content_hash,
+               'https://www.' || site || '.example/news/' || article_n || (case when is_old then '?v=1' else '' end)
+                   as url,
+               'https://www.' || site || '.example/news/' || article_n as canonical_url,
+               site || '.example' as domain,
+               upper(site[1]) || site[2:] || ' News' as site_name,
+               'Officials ' || {VERBS}[ix(hash(i, 'tv'), 20)] || ' plan for region ' || (i % 997) as title,
+               'A short synthetic description of article ' || article_n as description,
+               ['Reporter ' || (hash(i, 'au') % 3000)] as authors,
+               case when u(i, 'wire') < 0.2 then ['Reuters'] else []::varchar[] end as agencies,
+               u(i, 'wire') < 0.2 as is_wire,
+               null::varchar as dateline_place,
+               case when undated then null else pub_at end as published_at,
+               case when undated then null else '+00:00' end as published_utc_offset,
+               case when undated then null else 'time' end as published_precision,
+               case when undated then null else 'meta' end as published_source,
+               null::timestamptz as modified_at,
+               coalesce(pub_at, '{START}'::timestamptz) + case when is_old then interval 1 hour else interval 1 day end
+                   as fetched_at,
+               'en' as language,
+               ['world', 'politics', 'business', 'sport'][ix(hash(i, 'sec'), 4)] as section,
+               ['tag' || (hash(i, 'tag') % 200)] as tags,
+               array_to_string(list_transform(range(60), lambda k: {WORDS}[ix(hash(i, k), {len(WORDS)})]), ' ')
+                   as text,
+               60 as word_count,
+               'bench/' || '{run_id}' || '.warc.gz#' || i as raw_ref,
+               'bench' as extractor_version,
+               '{run_id}' as run_id,
+               []::varchar[] as issues,
+               i, article_n
+        from base""")
+    con.execute(f"""
+        create or replace temp table aa as
+        with picks as (
+            select a.i, a.article_id, a.content_hash,
+                   least(floor(pow({actors} + 1, u(a.i, 1000 + j)))::bigint - 1, {actors - 1}) as rank
+            from art as a, range(1 + (hash(a.article_n, 'na') % {int(ACTORS_PER_ARTICLE * 2 - 1)})::bigint) t(j)
+        )
+        select k.actor_id, p.article_id, p.content_hash, k.name, k.kind,
+               case when k.alias is not null and u(p.i, k.rank) < 0.5 then [k.alias] else []::varchar[] end
+                   as aliases,
+               mention_count(p.i, k.rank) as mention_count,
+               p.i, k.rank
+        from (select distinct i, article_id, content_hash, rank from picks) as p
+        join actor_keyed as k using (rank)""")
+    con.execute(f"""
+        create or replace temp table men as
+        select aa.article_id, aa.content_hash, 'body' as source,
+               (hash(aa.i, aa.rank, m) % {SENTENCES})::bigint as sentence_id,
+               (hash(aa.i, aa.rank, m, 's') % 200)::bigint as start,
+               (hash(aa.i, aa.rank, m, 's') % 200)::bigint + length(aa.name) as "end",
+               case when m = 0 or aa.kind <> 'person' then aa.name
+                    when m % 2 = 1 and len(aa.aliases) > 0 then aa.aliases[1] else 'he' end as text,
+               case aa.kind when 'person' then (case when m = 0 or m % 2 = 1 then 'PERSON' else 'PRON' end)
+                            when 'organization' then 'ORG' when 'place' then 'GPE' else 'NORP' end as label,
+               aa.actor_id
+        from aa, range(aa.mention_count) t(m)""")
+    con.execute(f"""
+        create or replace temp table ev as
+        with sentences as (
+            select article_id, content_hash, sentence_id, list(distinct actor_id order by actor_id) as actor_ids,
+                   min(text) as who
+            from men group by all
+        )
+        select sha1(article_id || content_hash || sentence_id) as event_id,
+               article_id, content_hash, 'body' as source, sentence_id,
+               case when u(sentence_id, event_id) < 0.05 then null
+                    else (a.published_at + to_days((-60 + hash(event_id) % 90)::integer))::date end as event_date,
+               case when u(sentence_id, event_id) < 0.05 then null
+                    else ['day', 'day', 'month', 'year'][ix(hash(event_id, 'p'), 4)] end as date_precision,
+               null::varchar as date_text,
+               case when u(sentence_id, event_id) < 0.05 then null
+                    else ['explicit', 'relative', 'published'][ix(hash(event_id, 'b'), 3)] end as date_basis,
+               {VERBS}[ix(hash(event_id, 'v'), 20)] as trigger,
+               actor_ids[1] as subject_id,
+               actor_ids[2] as object_id,
+               actor_ids,
+               null::varchar as place,
+               hash(event_id, 'n') % 20 = 0 as negated,
+               who || ' ' || {VERBS}[ix(hash(event_id, 'v'), 20)] || 'ed the plan on Tuesday, officials in the '
+                   || 'capital said, after talks ' || (hash(event_id) % 1000) || '.' as sentence
+        from sentences as s join art as a using (article_id, content_hash)""")
+    # the events: a sample of the sentences with mentions, ``events_per_article`` per article
+    sentences = con.sql("select count(*) from ev").fetchall()[0][0]
+    con.execute(f"delete from ev where u(event_id, 'keep') >= {events_per_article * (hi - lo) / max(sentences, 1)}")
+    con.execute("""
+        create or replace temp table dd as
+        select article_id, content_hash,
+               case when u(article_n, 'dup') < 0.15 and article_n > 20
+                    then sha1('article:' || (article_n - 1 - hash(article_n) % 20)) else article_id end as dup_group,
+               case when u(article_n, 'dup') < 0.15 and article_n > 20 then 0.9 else 1.0 end as similarity,
+               list_transform(range(64), lambda k: (hash(article_n, k) % 4294967296)::bigint) as signature,
+               list_transform(range(16), lambda k: k || ':' || left(sha1(article_n || ':' || k), 16)) as bands,
+               fetched_at
+        from art""")
+    return {t.name: con.sql(f"select * from {name}").to_arrow_table().select(t.schema.names).cast(t.schema)
+            for name, t in (("art", ARTICLES), ("aa", ARTICLE_ACTORS), ("men", MENTIONS), ("ev", EVENTS),
+                            ("dd", DEDUP))}
+
+
+def generate(data: Path, articles: int, mentions: int, events: int, actors: int, runs: int) -> dict[str, Any]:
+    """Write the corpus under ``data/processed``, run by run, through the store's own writers."""
+    processed, raw = data / "processed", data / "raw"
+    store.ensure_tables(processed, raw)
+    counts = dict.fromkeys(("articles", "article_actors", "mentions", "events", "dedup"), 0)
+    started = time.perf_counter()
+    with duckdb.connect() as con:
+        setup_generator(con, actors)
+        calibrate(con, articles, mentions, actors)
+        bounds = [articles * r // runs for r in range(runs + 1)]
+        for r, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False)):
+            run_id = f"bench-{r:05d}"
+            tables = generate_run(con, lo, hi, articles, actors, events / articles, run_id)
+            for name, table in tables.items():
+                store.write_table(table, _table(name), processed, run_id)
+                counts[name] += table.num_rows
+            if r % max(1, runs // 10) == 0:
+                print(f"  run {r + 1}/{runs}: {counts['mentions']:,} mentions so far "
+                      f"({time.perf_counter() - started:.0f} s)", flush=True)
+    return {"rows": counts, "generate_seconds": round(time.perf_counter() - started, 1)}
+
+
+def _table(name: str) -> Table:
+    return {t.name: t for t in (ARTICLES, ARTICLE_ACTORS, MENTIONS, EVENTS, DEDUP)}[name]
+
+
+def _size(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+# --- timing -------------------------------------------------------------------------------------
+
+def actor_name(con: duckdb.DuckDBPyConnection, rank: int) -> str:
+    """The name of the actor of a Zipf rank (its most used name, as `dateline actors` shows it)."""
+    return str(con.execute("select name from actor where rank = $rank", {"rank": rank}).fetchall()[0][0])
+
+
+def run_timeline(con: duckdb.DuckDBPyConnection, actor: str) -> int:
+    """What `dateline timeline ACTOR` runs: the actor check, then the timeline, every row fetched."""
+    if con.execute(_ACTOR_EXISTS, {"actor": actor}).fetchall()[0][0] == 0:
+        raise SystemExit(f"no actor named {actor!r} in the corpus")
+    sql = store.read_query("actor_timeline")
+    return len(con.execute(sql, {"actor": actor, "since": "", "until": "", "about": ""}).fetchall())
+
+
+def run_volume(con: duckdb.DuckDBPyConnection, actor: str) -> int:
+    """sql/mention_volume.sql per week, every row fetched."""
+    return len(con.execute(store.read_query("mention_volume"), {"actor": actor, "interval": "week"}).fetchall())
+
+
+QUERIES = {"timeline": run_timeline, "volume_week": run_volume}
+
+
+def measure(data: Path, names: dict[str, str], repeat: int, *, computed: bool = False) -> dict[str, Any]:
+    """Per case and query: a cold run on a fresh connection, then ``repeat`` warm runs (ms).
+
+    ``computed``: with the derived tables' views put back to computing from the tables (as they are
+    between a run and the next `dateline compact`)."""
+    results: dict[str, Any] = {}
+    for case, actor in names.items():
+        for query, fn in QUERIES.items():
+            with store.connect(data / "processed", data / "raw") as con:
+                if computed:
+                    con.execute(store.render_views(data / "processed", data / "raw"))
+                t0 = time.perf_counter()
+                rows = fn(con, actor)
+                cold = (time.perf_counter() - t0) * 1000
+                warm = []
+                for _ in range(repeat):
+                    t0 = time.perf_counter()
+                    fn(con, actor)
+                    warm.append((time.perf_counter() - t0) * 1000)
+            warm.sort()
+            result = {"actor": actor, "rows": rows, "cold_ms": round(cold, 1),
+                      "median_ms": round(statistics.median(warm), 1),
+                      "p90_ms": round(warm[min(len(warm) - 1, int(0.9 * len(warm)))], 1),
+                      "warm_ms": [round(w, 1) for w in warm]}
+            results[f"{case}/{query}"] = result
+            print(f"  {case:8} {query:12} {actor!r:22} rows {rows:>7,}  cold {cold:8.1f} ms  "
+                  f"median {result['median_ms']:8.1f} ms  p90 {result['p90_ms']:8.1f} ms", flush=True)
+    return results
+
+
+def corpus_summary(data: Path) -> dict[str, Any]:
+    processed = data / "processed"
+    derived = (*store.DERIVED_TABLES, store.DERIVED_MANIFEST)
+    return {"bytes": _size(processed), "derived_bytes": sum(_size(store.derived_dir(processed, d)) for d in derived),
+            "files": sum(1 for p in processed.rglob("*.parquet") if p.name != store.SCHEMA_FILE)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1_000_000)
+    parser.add_argument("--mentions", type=int, default=20_000_000)
+    parser.add_argument("--events", type=int, help="events to generate (default: articles * 5)")
+    parser.add_argument("--actors", type=int, help="distinct actors (default: articles / 5)")
+    parser.add_argument("--runs", type=int, default=100, help="pipeline runs the corpus arrives in")
+    parser.add_argument("--repeat", type=int, default=10, help="warm runs per query")
+    parser.add_argument("--loaded", action="store_true",
+                        help="also measure the runs' files as loaded, before compacting (slow: seconds a query)")
+    parser.add_argument("--computed", action="store_true",
+                        help="also measure the compacted files without the derived tables (as between a run and "
+                             "the next compact)")
+    parser.add_argument("--keep", type=Path, help="data dir to generate into and keep (reused if generated)")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args()
+    for name in ("articles", "mentions", "runs", "repeat"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    events = args.events or args.articles * 5
+    actors = args.actors or max(100, args.articles // 5)
+
+    data = args.keep or Path(tempfile.mkdtemp(prefix="dateline-duckdb-scale-"))
+    manifest = data / MANIFEST
+    wanted = {"articles": args.articles, "mentions": args.mentions, "events": events, "actors": actors,
+              "runs": args.runs}
+    report: dict[str, Any] = {}
+    try:
+        corpus = json.loads(manifest.read_text()) if manifest.exists() else {}
+        if {k: corpus.get(k) for k in wanted} != wanted:
+            if (data / "processed").exists():
+                shutil.rmtree(data / "processed")
+            print(f"generating {args.articles:,} articles, ~{args.mentions:,} mentions, ~{events:,} events, "
+                  f"{actors:,} actors in {args.runs} runs under {data}", flush=True)
+            corpus = wanted | generate(data, args.articles, args.mentions, events, actors, args.runs)
+            corpus["loaded"] = corpus_summary(data)
+            manifest.write_text(json.dumps(corpus, indent=2))
+        else:
+            print(f"reusing the corpus in {data}")
+        with duckdb.connect() as con:
+            setup_generator(con, actors)
+            names = {case: actor_name(con, min(rank * actors // 200_000, actors - 1)) for case, rank in CASES.items()}
+        print(f"generated {corpus['rows']} in {corpus['generate_seconds']} s")
+        if "compact_seconds" not in corpus:
+            loaded = corpus["loaded"]
+            print(f"as loaded: {loaded['bytes'] / 1e9:.2f} GB in {loaded['files']} files", flush=True)
+            if args.loaded:
+                report["loaded"] = measure(data, names, args.repeat)
+            t0 = time.perf_counter()
+            store.compact(data / "processed")
+            corpus["compact_seconds"] = round(time.perf_counter() - t0, 1)
+            corpus["compacted"] = corpus_summary(data)
+            manifest.write_text(json.dumps(corpus, indent=2))
+        compacted = corpus["compacted"]
+        print(f"compacted (`dateline compact`) in {corpus['compact_seconds']} s: {compacted['bytes'] / 1e9:.2f} GB "
+              f"in {compacted['files']} files, of which derived tables {compacted['derived_bytes'] / 1e9:.2f} GB",
+              flush=True)
+        report["compacted"] = measure(data, names, args.repeat)
+        if args.computed:
+            print("compacted, without the derived tables:", flush=True)
+            report["computed"] = measure(data, names, args.repeat, computed=True)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(data, ignore_errors=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({"corpus": corpus, "machine": {"cpus": os.cpu_count()}, **report}, indent=2)
+                           + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

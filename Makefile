@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/nlp.py
 	$(BIN)/python bench/incremental.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/duckdb_scale.py --articles 200000 --mentions 4000000 --output bench/results/duckdb_scale_200k.json
 
 quality: $(STAMP)

@@ -285,7 +285,7 @@ def measure(data: Path, names: dict[str, str], repeat: int, *, computed: bool = 
 
     ``computed``: with the derived tables' views put back to computing from the tables (as they are
     between a run and the next `dateline compact`)."""
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     for case, actor in names.items():
         for query, fn in QUERIES.items():
             with store.connect(data / "processed", data / "raw") as con:
@@ -307,6 +307,9 @@ def measure(data: Path, names: dict[str, str], repeat: int, *, computed: bool = 
             results[f"{case}/{query}"] = result
             print(f"  {case:8} {query:12} {actor!r:22} rows {rows:>7,}  cold {cold:8.1f} ms  "
                   f"median {result['median_ms']:8.1f} ms  p90 {result['p90_ms']:8.1f} ms", flush=True)
+    results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(f"  (load average {results['load_average_before'][0]} before, {results['load_average_after'][0]} after: "
+          f"the machine is shared)", flush=True)
     return results
 
 

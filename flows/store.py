@@ -94,16 +94,14 @@ def to_arrow(rows: Sequence[Any], table: Table) -> pa.Table:
     return pa.Table.from_pylist([asdict(r) for r in rows], schema=table.schema)
 
 
-def write_parquet(data: pa.Table, path: Path) -> Path:
-    """Write atomically: temporary file in the same folder, fsync, then rename over ``path``. On object
-    storage the object is written in place: a PUT is atomic already, and there is no rename."""
-    if storage.is_remote(path):
-        storage.write_parquet_object(data, path, compression="zstd", row_group_size=ROW_GROUP_SIZE)
-        return path
+@contextlib.contextmanager
+def _atomic_file(path: Path) -> Iterator[Path]:
+    """A hidden temporary path beside ``path`` to write; once the block ends, it is fsynced and renamed
+    over ``path``. A failure leaves nothing behind, and a full disk raises DiskFullError naming ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
     try:
-        pq.write_table(data, tmp, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+        yield tmp
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -113,6 +111,16 @@ def write_parquet(data: pa.Table, path: Path) -> Path:
         raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_parquet(data: pa.Table, path: Path) -> Path:
+    """Write atomically: temporary file in the same folder, fsync, then rename over ``path``. On object
+    storage the object is written in place: a PUT is atomic already, and there is no rename."""
+    if storage.is_remote(path):
+        storage.write_parquet_object(data, path, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+        return path
+    with _atomic_file(path) as tmp:
+        pq.write_table(data, tmp, compression="zstd", row_group_size=ROW_GROUP_SIZE)
     return path
 
 
@@ -407,10 +415,8 @@ def write_sorted(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any
                  schema: pa.Schema, row_group_size: int = ROW_GROUP_SIZE) -> int:
     """Stream a query's rows into one Parquet file with ``schema``, atomically (as write_parquet);
     returns the row count. Row groups hold ``row_group_size`` rows, in the query's order."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
     rows = 0
-    try:
+    with _atomic_file(path) as tmp:
         reader = con.sql(sql, params=params).to_arrow_reader(row_group_size)
         with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
             pending: list[pa.Table] = []
@@ -419,15 +425,6 @@ def write_sorted(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any
                 if sum(t.num_rows for t in pending) >= row_group_size:
                     rows += _write_groups(writer, pending, row_group_size, final=False)
             rows += _write_groups(writer, pending, row_group_size, final=True)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        if is_space_error(exc):
-            raise disk_full(path, exc) from exc
-        raise
-    finally:
-        tmp.unlink(missing_ok=True)
     return rows
 
 
@@ -628,11 +625,8 @@ def finish_rebuild(processed: Path, previous: Path) -> None:
     leaves a tree nobody mistakes for an unfinished rebuild."""
     for path in (previous / RUNS.name).glob("*.parquet"):
         if path.name != SCHEMA_FILE:
-            target = table_dir(processed, RUNS) / path.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
-            shutil.copy2(path, tmp)
-            os.replace(tmp, target)
+            with _atomic_file(table_dir(processed, RUNS) / path.name) as tmp:
+                shutil.copy2(path, tmp)
     old = [p for p in (previous / QUARANTINE.name).glob("*.parquet") if p.name != SCHEMA_FILE]
     if old:
         rows = pq.ParquetDataset(old, schema=QUARANTINE.schema).read().to_pylist()

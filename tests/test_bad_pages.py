@@ -23,11 +23,12 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from test_process import archived  # pages written into a WARC, as PageRefs
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from flows import store
-from flows.archive import WarcArchive, read_raw
+from flows.archive import read_raw
 from flows.config import FetchSettings, ProcessSettings, Settings
 from flows.local import extract_paths
 from flows.process import IN_PROCESS_BELOW, PageRef, process_pages, shutdown_pool
@@ -373,16 +374,6 @@ def test_charset_naming_no_text_encoding_is_ignored_instead_of_raising(charset):
     # these labels made decoding raise LookupError/UnicodeError (so the whole page failed)
     article = article_of(FR.encode("cp1252"), f"text/html; charset={charset}", url="https://besancon.example/c")
     assert "« généreuse »" in article.text
-
-
-def archived(raw: Path, bodies: list[bytes]) -> list[PageRef]:
-    refs = []
-    with WarcArchive(raw, "run", FETCHED_AT) as archive:
-        for i, body in enumerate(bodies):
-            stored = archive.write_resource(url=f"https://x.example/{i}", content_type="text/html", body=body,
-                                            fetched_at=FETCHED_AT, origin="test")
-            refs.append(PageRef(f"https://x.example/{i}", stored.raw_ref, FETCHED_AT, "text/html"))
-    return refs
 
 
 def off_by(ref: PageRef, bytes_: int) -> PageRef:

@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import duckdb  # noqa: E402
+import pyarrow as pa  # noqa: E402
 
 from flows import store  # noqa: E402
 from flows.cli import _ACTOR_EXISTS  # noqa: E402 - the exact check `dateline timeline` runs first
@@ -112,8 +113,9 @@ def calibrate(con: duckdb.DuckDBPyConnection, articles: int, mentions: int, acto
 
 
 def generate_run(con: duckdb.DuckDBPyConnection, lo: int, hi: int, total: int, actors: int,
-                 events_per_article: float, run_id: str) -> dict[str, Any]:
-    """Rows of articles lo..hi-1 and everything derived from them, as Arrow tables keyed by table name."""
+                 events_per_article: float, run_id: str, revision: str = "") -> dict[str, Any]:
+    """Rows of articles lo..hi-1 and everything derived from them, as Arrow tables keyed by table name.
+    With ``revision``, new versions of those articles instead: other content hashes, fetched 30 days later."""
     con.execute(f"""
         create or replace temp table art as
         with base as (
@@ -127,7 +129,7 @@ def generate_run(con: duckdb.DuckDBPyConnection, lo: int, hi: int, total: int, a
             from range({lo}, {hi}) t(i)
         )
         select sha1('article:' || article_n) as article_id,
-               sha1('version:' || i) as content_hash,
+               sha1('version:' || i || '{revision}') as content_hash,
                'https://www.' || site || '.example/news/' || article_n || (case when is_old then '?v=1' else '' end)
                    as url,
                'https://www.' || site || '.example/news/' || article_n as canonical_url,
@@ -145,7 +147,7 @@ def generate_run(con: duckdb.DuckDBPyConnection, lo: int, hi: int, total: int, a
                case when undated then null else 'meta' end as published_source,
                null::timestamptz as modified_at,
                coalesce(pub_at, '{START}'::timestamptz) + case when is_old then interval 1 hour else interval 1 day end
-                   as fetched_at,
+                   + {"interval 30 day" if revision else "interval 0 day"} as fetched_at,
                'en' as language,
                ['world', 'politics', 'business', 'sport'][ix(hash(i, 'sec'), 4)] as section,
                ['tag' || (hash(i, 'tag') % 200)] as tags,
@@ -249,6 +251,42 @@ def generate(data: Path, articles: int, mentions: int, events: int, actors: int,
     return {"rows": counts, "generate_seconds": round(time.perf_counter() - started, 1)}
 
 
+def later_runs(data: Path, runs: range, size: int, revised: int, total: int, mentions: int, actors: int,
+               events_per_article: float) -> list[dict[str, Any]]:
+    """Runs (numbered ``runs``) after the compaction, loaded as the pipeline loads a run (pipeline.load_run without
+    story grouping: the generator assigns groups): each stages ``size`` new articles and new versions of
+    ``revised`` stored ones, moves them into the tables (store.load_staged) and adds its rows to the
+    derived tables (store.refresh_derived). Returns the seconds of each step per run."""
+    processed = data / "processed"
+    timings = []
+    with duckdb.connect() as con:
+        setup_generator(con, actors)
+        calibrate(con, total, mentions, actors)
+        for r in runs:
+            run_id = f"later-{r:03d}"
+            new = generate_run(con, total + r * size, total + (r + 1) * size, total, actors, events_per_article,
+                               run_id)
+            old_lo = (r * 7919 * revised) % max(total - revised, 1)  # stored articles spread over the corpus
+            revisions = generate_run(con, old_lo, old_lo + revised, total, actors, events_per_article, run_id,
+                                     revision=f"-{run_id}")
+            for name in new:
+                store.write_parquet(pa.concat_tables([new[name], revisions[name]]),
+                                    store.staging_dir(processed, run_id) / name / "generated.parquet")
+            t0 = time.perf_counter()
+            fresh = store.derived_fresh(processed)
+            for table in (ARTICLES, ARTICLE_ACTORS, MENTIONS, EVENTS, DEDUP):
+                store.load_staged(processed, run_id, table)
+            t1 = time.perf_counter()
+            done = store.refresh_derived(processed, run_id, fresh)
+            t2 = time.perf_counter()
+            store.drop_staging(processed, run_id)
+            timings.append({"run": run_id, "load_seconds": round(t1 - t0, 2), "derived_seconds": round(t2 - t1, 2),
+                            "derived": done})
+            print(f"  run {run_id}: {size:,} new articles, {revised} new versions: load {t1 - t0:.1f} s, "
+                  f"derived tables {done} in {t2 - t1:.1f} s", flush=True)
+    return timings
+
+
 def _table(name: str) -> Table:
     return {t.name: t for t in (ARTICLES, ARTICLE_ACTORS, MENTIONS, EVENTS, DEDUP)}[name]
 
@@ -333,6 +371,9 @@ def main() -> None:
     parser.add_argument("--computed", action="store_true",
                         help="also measure the compacted files without the derived tables (as between a run and "
                              "the next compact)")
+    parser.add_argument("--later-runs", type=int, default=3,
+                        help="runs to load after the compaction, then measure again (0: none)")
+    parser.add_argument("--later-size", type=int, default=1000, help="new articles per later run")
     parser.add_argument("--keep", type=Path, help="data dir to generate into and keep (reused if generated)")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
@@ -378,6 +419,19 @@ def main() -> None:
               f"in {compacted['files']} files, of which derived tables {compacted['derived_bytes'] / 1e9:.2f} GB",
               flush=True)
         report["compacted"] = measure(data, names, args.repeat)
+        if args.later_runs:
+            print(f"{args.later_runs} runs after the compaction, {args.later_size:,} new articles and "
+                  f"{args.later_size // 10:,} new versions each:", flush=True)
+            done = corpus.get("later_runs_loaded", 0)  # a kept corpus: its later runs so far
+            report["later_runs"] = later_runs(data, range(done, done + args.later_runs), args.later_size,
+                                              args.later_size // 10, args.articles, args.mentions, actors,
+                                              events / args.articles)
+            corpus["later_runs_loaded"] = done + args.later_runs
+            # kept, the corpus is no longer the compacted one: the next use compacts it again
+            manifest.write_text(json.dumps({k: v for k, v in corpus.items() if k not in ("compact_seconds",
+                                                                                          "compacted")}, indent=2))
+            print(f"after those runs (derived tables and {args.later_runs} deltas each):", flush=True)
+            report["after_runs"] = measure(data, names, args.repeat)
         if args.computed:
             print("compacted, without the derived tables:", flush=True)
             report["computed"] = measure(data, names, args.repeat, computed=True)

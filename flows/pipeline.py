@@ -224,10 +224,13 @@ LOADED_TABLES = (ARTICLES, IMAGES, MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES, DED
 
 
 def load_run(processed: Path, run_id: str) -> dict[str, tuple[int, int]]:
-    """Move a run's staged rows into the tables, dropping rows already stored, then its staging.
-    Safe to repeat after a kill: each step adds only rows whose key is not stored yet."""
+    """Move a run's staged rows into the tables, dropping rows already stored, bring the derived actor
+    tables up to date (flows/store.py), then drop the staging. Safe to repeat after a kill: each step
+    adds only rows whose key is not stored yet, and derived tables left stale are built again."""
+    fresh = store.derived_fresh(processed)  # the derived tables then only need this run's rows
     assign_groups(processed, run_id)
     loaded = {t.name: store.load_staged(processed, run_id, t) for t in LOADED_TABLES}
+    store.refresh_derived(processed, run_id, fresh)
     store.drop_staging(processed, run_id)
     return loaded
 

@@ -6,9 +6,10 @@ so a reader (or a killed run) never sees half a file. A run's rows are staged pe
 rows whose key is already stored: running the same input again adds no rows, and loading the
 same staging twice (a load cut short, then finished) adds each row once.
 
-Files are sorted for the per-actor queries (SORT_KEYS), and ``dateline compact`` also computes
-derived, actor-first tables from them (see "derived actor tables" below): with those, an actor's
-timeline or mention volume over 1M articles takes tens of milliseconds instead of seconds.
+Files are sorted for the per-actor queries (SORT_KEYS), and derived, actor-first tables are kept
+beside them (see "derived actor tables" below: ``dateline compact`` computes them whole, each run
+adds its rows): with those, an actor's timeline or mention volume over 1M articles takes tens of
+milliseconds instead of seconds.
 
 A process killed while writing leaves at most: temporary files (never read as tables), a
 staging folder, a half-done compaction or a half-done rebuild. :func:`recover` (run under the
@@ -464,14 +465,20 @@ def finish_compactions(processed: Path) -> int:
 
 # --- derived actor tables -----------------------------------------------------------------
 # Actor-first copies of what the per-actor queries need (sql/views.sql: actor_names, actor_events,
-# actor_volume, mention_days), computed from the tables by `dateline compact` and sorted by actor, so
-# that an actor's timeline or volume reads a few row groups instead of joining the whole corpus.
-# derived_sources/ lists the table files they were computed from; the views use them only while
-# that list is the tables' files, and compute the same rows from the tables otherwise.
+# actor_volume, mention_days), sorted by actor, so that an actor's timeline or volume reads a few row
+# groups instead of joining the whole corpus. `dateline compact` computes them whole (build_derived);
+# each run then adds its own rows (update_derived): a delta file per table, and in
+# derived_superseded/ the article versions it replaced, whose stored rows the views leave out
+# (mention_days deltas subtract their mentions instead). Past DELTAS_MERGED_AT deltas a run merges
+# them into one file. derived_sources/ lists the table files the stored rows stand for; the views
+# use them only while that list is the tables' files, and compute the same rows from the tables
+# otherwise (after a writer that does not update them, or a kill between the two).
 
-DERIVED_VERSION = "#derived-v1"  # the first line of the sources list; sql/views.sql's derived_state expects it
+DERIVED_VERSION = "#derived-v2"  # the first line of the sources list; sql/views.sql's derived_state expects it
 DERIVED_SOURCES = (ARTICLES, DEDUP, MENTIONS, ARTICLE_ACTORS, EVENTS)
 DERIVED_ROW_GROUP_SIZE = 10_000
+DELTAS_MERGED_AT = 16  # a run finding more delta files than this in a derived table merges them into one
+DELTA_PREFIX = "run-"  # a run's delta file: run-<run_id>.parquet; merged ones: run-merged-<id>.parquet
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,13 +496,17 @@ DERIVED_TABLES = (
     Derived("actor_events", pa.schema([
         ("actor_id", _S), ("event_date", pa.date32()), ("date_precision", _S), ("date_basis", _S), ("trigger", _S),
         ("sentence", _S), ("url", _S), ("title", _S), ("site", _S), ("event_id", _S), ("sentence_id", pa.int64()),
-        ("published_at", pa.timestamp("us", tz="UTC")), ("article_id", _S), ("story", _S)]),
+        ("published_at", pa.timestamp("us", tz="UTC")), ("article_id", _S), ("content_hash", _S), ("story", _S)]),
         ("actor_id", "event_date", "event_id")),
-    Derived("actor_volume", pa.schema([("actor_id", _S), ("day", pa.date32()), ("article_id", _S), ("story", _S),
-                                       ("mentions", pa.int64())]), ("actor_id", "day", "article_id")),
+    Derived("actor_volume", pa.schema([("actor_id", _S), ("day", pa.date32()), ("article_id", _S),
+                                       ("content_hash", _S), ("story", _S), ("mentions", pa.int64())]),
+            ("actor_id", "day", "article_id")),
     Derived("mention_days", pa.schema([("day", pa.date32()), ("mentions", pa.int64())]), ("day",)),
 )
 DERIVED_MANIFEST = Derived("derived_sources", pa.schema([("file", _S)]), ("file",))
+SUPERSEDED = Derived("derived_superseded", pa.schema([("article_id", _S), ("content_hash", _S)]),
+                     ("article_id", "content_hash"))
+PER_VERSION = ("actor_events", "actor_volume")  # rows of one article version: left out once it is superseded
 
 
 def derived_dir(processed: Path, derived: Derived) -> Path:
@@ -505,8 +516,8 @@ def derived_dir(processed: Path, derived: Derived) -> Path:
 
 def ensure_derived(processed: Path) -> None:
     """An empty schema file per derived table and for the sources list (so the views exist): an empty
-    list is stale, so the views compute from the tables until `dateline compact` derives them."""
-    for derived in (*DERIVED_TABLES, DERIVED_MANIFEST):
+    list is stale, so the views compute from the tables until the derived tables are built."""
+    for derived in (*DERIVED_TABLES, DERIVED_MANIFEST, SUPERSEDED):
         path = derived_dir(processed, derived) / SCHEMA_FILE
         if path.exists():
             try:
@@ -531,17 +542,48 @@ def derived_sources(processed: Path) -> list[str]:
     return sorted(files)
 
 
-def derived_fresh(processed: Path) -> bool:
-    """Whether the derived tables were computed from the tables' current files (derived_state.fresh)."""
+def _listed_sources(processed: Path) -> list[str] | None:
+    """The sources list of the stored derived rows, or None when there are no stored rows."""
     files = _data_files(derived_dir(processed, DERIVED_MANIFEST))
     if not files or not all(_data_files(derived_dir(processed, derived)) for derived in DERIVED_TABLES):
-        return False
-    listed = storage.parquet_dataset(files, schema=DERIVED_MANIFEST.schema).read().column("file").to_pylist()
-    return sorted(listed) == sorted([DERIVED_VERSION, *derived_sources(processed)])
+        return None
+    return list(storage.parquet_dataset(files, schema=DERIVED_MANIFEST.schema).read().column("file").to_pylist())
+
+
+def derived_fresh(processed: Path) -> bool:
+    """Whether the stored derived rows stand for the tables' current files (derived_state.fresh)."""
+    if storage.is_remote(processed):
+        return False  # never stored there: compaction and update_derived are local only
+    if any(any(derived_dir(processed, d).glob(f".*{COMPACTION_MANIFEST}"))
+           for d in (*DERIVED_TABLES, SUPERSEDED, DERIVED_MANIFEST)):
+        return False  # a merge of deltas was cut short: some rows may be hidden until recover finishes it
+    listed = _listed_sources(processed)
+    return listed is not None and sorted(listed) == sorted([DERIVED_VERSION, *derived_sources(processed)])
 
 
 STALE_DERIVED = ("the tables changed since this connection was opened, so the derived tables it reads are stale: "
                  "connect again")
+
+
+def _stored_rows_sql(processed: Path, derived: Derived) -> str:
+    """A select of a derived table's stored rows: its files (base and deltas), without superseded article
+    versions; mention_days summed per day (its deltas are signed)."""
+    columns = ", ".join(_quoted(c) for c in derived.schema.names)
+    # the data files by name, without the empty schema file: from that, DuckDB would estimate the
+    # table empty and build its joins' hash tables on it, scanning it whole
+    files = ", ".join(sql_literal(storage.sql_location(p)) for p in _data_files(derived_dir(processed, derived)))
+    rows = f"select {columns} from read_parquet([{files}])"
+    if derived.name == "mention_days":
+        return (f"select day, sum(mentions)::bigint as mentions from read_parquet([{files}]) group by day "
+                "having sum(mentions) <> 0")  # a day whose mentions were all superseded has none
+    if derived.name == "actor_names":
+        return f"select distinct {columns} from read_parquet([{files}])"
+    superseded = _data_files(derived_dir(processed, SUPERSEDED))
+    if derived.name in PER_VERSION and superseded:
+        listed = ", ".join(sql_literal(storage.sql_location(p)) for p in superseded)
+        return (f"{rows} where (article_id, content_hash) not in "
+                f"(select (article_id, content_hash) from read_parquet([{listed}]))")
+    return rows
 
 
 def stored_derived_views(processed: Path) -> str:
@@ -554,22 +596,24 @@ def stored_derived_views(processed: Path) -> str:
     views = [f"create or replace view derived_check as select case when fresh then true "
              f"else error({sql_literal(STALE_DERIVED)}) end as ok from derived_state;"]
     for derived in DERIVED_TABLES:
-        columns = ", ".join(_quoted(c) for c in derived.schema.names)
-        # the data files by name, without the empty schema file: from that, DuckDB would estimate the
-        # table empty and build its joins' hash tables on it, scanning it whole
-        files = ", ".join(sql_literal(storage.sql_location(p)) for p in _data_files(derived_dir(processed, derived)))
-        views.append(f"create or replace view {derived.name} as select {columns} from read_parquet([{files}]);")
+        views.append(f"create or replace view {derived.name} as {_stored_rows_sql(processed, derived)};")
     return "\n".join(views)
+
+
+def _write_sources_list(processed: Path, files: list[str], name: str) -> None:
+    write_parquet(pa.table({"file": files}, schema=DERIVED_MANIFEST.schema),
+                  derived_dir(processed, DERIVED_MANIFEST) / f"{name}.parquet")
 
 
 def build_derived(processed: Path) -> dict[str, int]:
     """Compute every derived table from the tables; returns {name: rows}. Call it holding the data dir
-    lock (compact does), so that no run changes the tables meanwhile.
+    lock (compact and runs do), so that no run changes the tables meanwhile.
 
     The sources list is removed first, so the views compute from the tables until the new list is
     written last: a kill halfway leaves the derived tables stale, never wrong."""
-    manifest_dir = derived_dir(processed, DERIVED_MANIFEST)
-    for old in _data_files(manifest_dir):
+    for old in _data_files(derived_dir(processed, DERIVED_MANIFEST)):
+        old.unlink()
+    for old in _data_files(derived_dir(processed, SUPERSEDED)):
         old.unlink()
     sources = derived_sources(processed)
     build = uuid.uuid4().hex[:12]
@@ -587,9 +631,145 @@ def build_derived(processed: Path) -> dict[str, int]:
             for old in _data_files(folder):
                 if old != path:
                     old.unlink()
-    write_parquet(pa.table({"file": [DERIVED_VERSION, *sources]}, schema=DERIVED_MANIFEST.schema),
-                  manifest_dir / f"{build}.parquet")
+    _write_sources_list(processed, [DERIVED_VERSION, *sources], build)
     return counts
+
+
+def refresh_derived(processed: Path, run_id: str, was_fresh: bool) -> str:
+    """Bring the derived tables up to date after a run loaded its rows: add the run's rows when they
+    were fresh before its load (``was_fresh``), else compute them whole. Returns what was done:
+    "added", "built", "unchanged" or "skipped" (object storage: the views compute from the tables)."""
+    if storage.is_remote(processed):
+        return "skipped"
+    if not was_fresh:
+        build_derived(processed)
+        return "built"
+    return "added" if update_derived(processed, run_id) else "unchanged"
+
+
+# The run's rows of each derived table, from the run's new table files (their paths in $<table>).
+# A run's new article versions and their NLP rows are all in its own files (keys are per version); the
+# current version of each article it touched is decided over every stored version, so a reprocessed
+# older version does not count, and the version it replaced becomes superseded.
+_DELTA_SETUP = """
+create temp table run_versions as
+select distinct article_id, content_hash from read_parquet($articles, union_by_name = true);
+create temp table touched as
+select distinct article_id from (
+    select article_id from run_versions
+    union all select article_id from read_parquet($events, union_by_name = true)
+    union all select article_id from read_parquet($mentions, union_by_name = true));
+create temp table versions as
+select article_id, content_hash, fetched_at, url, title, coalesce(site_name, domain) as site, published_at
+from articles where article_id in (select article_id from touched);
+create temp table now_current as
+select v.*, coalesce(d.dup_group, v.article_id) as story
+from (select * from versions
+      qualify row_number() over (partition by article_id order by fetched_at desc, content_hash) = 1) as v
+left join (select article_id, content_hash, dup_group from dedup
+           where article_id in (select article_id from touched)) as d using (article_id, content_hash);
+create temp table superseded as
+select article_id, content_hash, published_at from (
+    select * from versions where (article_id, content_hash) not in (select (article_id, content_hash) from run_versions)
+    qualify row_number() over (partition by article_id order by fetched_at desc, content_hash) = 1) as was
+where (article_id, content_hash) not in (select (article_id, content_hash) from now_current);
+"""
+_DELTAS = {
+    "actor_names": """
+select distinct lower(n) as key, actor_id
+from (select name as n, actor_id from read_parquet($article_actors, union_by_name = true)
+      union all
+      select unnest(aliases) as n, actor_id from read_parquet($article_actors, union_by_name = true))""",
+    "actor_events": """
+select a.actor_id, e.event_date, e.date_precision, e.date_basis, e.trigger, e.sentence, c.url, c.title, c.site,
+       e.event_id, e.sentence_id, c.published_at, c.article_id, c.content_hash, c.story
+from read_parquet($events, union_by_name = true) as e
+join now_current as c on c.article_id = e.article_id and c.content_hash = e.content_hash
+cross join unnest(e.actor_ids) as a(actor_id)""",
+    "actor_volume": """
+select m.actor_id, c.published_at::date as day, m.article_id, m.content_hash, c.story, count(*) as mentions
+from read_parquet($mentions, union_by_name = true) as m
+join now_current as c on c.article_id = m.article_id and c.content_hash = m.content_hash
+where c.published_at is not null
+group by all""",
+    # signed: the mentions the run adds to current versions, less those of the versions it superseded
+    "mention_days": """
+select day, sum(mentions)::bigint as mentions from (
+    select c.published_at::date as day, count(*) as mentions
+    from read_parquet($mentions, union_by_name = true) as m
+    join now_current as c on c.article_id = m.article_id and c.content_hash = m.content_hash
+    where c.published_at is not null
+    group by all
+    union all
+    select s.published_at::date as day, -count(*) as mentions
+    from mentions as m
+    join superseded as s on s.article_id = m.article_id and s.content_hash = m.content_hash
+    where s.published_at is not null and m.article_id in (select article_id from superseded)
+    group by all)
+group by day""",
+}
+
+
+def update_derived(processed: Path, run_id: str) -> bool:
+    """Add a run's rows to fresh derived tables (see "derived actor tables"); returns whether the run
+    changed any source table. The delta files and superseded list are written first and the run's
+    sources list last: a kill before that leaves the derived tables stale (the next run builds them
+    whole), never counted twice or short."""
+    listed = _listed_sources(processed) or []
+    new = sorted(set(derived_sources(processed)) - set(listed))
+    if not new:
+        return False
+    params = {table.name: [str(processed / f) for f in new if f.split("/", 1)[0] == table.name]
+              for table in DERIVED_SOURCES}
+    schema_files = {table.name: str(_schema_file(processed, table)) for table in DERIVED_SOURCES}
+    params = {name: files or [schema_files[name]] for name, files in params.items()}  # empty: read the schema
+    name = f"{DELTA_PREFIX}{run_id}"
+    with (tempfile.TemporaryDirectory(prefix="dateline-raw-") as raw, connect(processed, Path(raw)) as con):
+        for statement in _DELTA_SETUP.split(";"):
+            if statement.strip():
+                run(con, statement, {k: v for k, v in params.items() if f"${k}" in statement})
+        for derived in DERIVED_TABLES:
+            sql = _DELTAS[derived.name]
+            order = ", ".join(_quoted(c) for c in derived.order)
+            write_sorted(con, f"select * from ({sql}) order by {order}",
+                         {k: v for k, v in params.items() if f"${k}" in sql},
+                         derived_dir(processed, derived) / f"{name}.parquet", derived.schema, DERIVED_ROW_GROUP_SIZE)
+        superseded = con.sql("select article_id, content_hash from superseded order by all").to_arrow_table()
+    if superseded.num_rows:
+        write_parquet(superseded.cast(SUPERSEDED.schema), derived_dir(processed, SUPERSEDED) / f"{name}.parquet")
+    _write_sources_list(processed, new, name)
+    merge_deltas(processed)
+    return True
+
+
+def _schema_file(processed: Path, table: Table) -> Path:
+    base = table_dir(processed, table)
+    return base / f"{table.partition}={UNKNOWN_PARTITION}" / SCHEMA_FILE if table.partition else base / SCHEMA_FILE
+
+
+def merge_deltas(processed: Path, at: int = DELTAS_MERGED_AT) -> int:
+    """Merge a derived table's run deltas into one file once there are more than ``at`` (so that a query
+    opens a few files, not one per run since the last compact); returns how many tables were merged.
+    Crash-safe as a compaction: a manifest names the files the hidden merged file replaces."""
+    merged = 0
+    for derived in (*DERIVED_TABLES, SUPERSEDED, DERIVED_MANIFEST):
+        folder = derived_dir(processed, derived)
+        deltas = [p for p in _data_files(folder) if p.name.startswith(DELTA_PREFIX)]
+        if len(deltas) <= at:
+            continue
+        name = f"{DELTA_PREFIX}merged-{uuid.uuid4().hex[:12]}.parquet"
+        manifest = folder / f".{name}{COMPACTION_MANIFEST}"
+        tmp = manifest.with_name(manifest.name + TMP_SUFFIX)
+        tmp.write_text("".join(f"{p.name}\n" for p in deltas), encoding="utf-8")
+        os.replace(tmp, manifest)
+        order = ", ".join(_quoted(c) for c in derived.order)
+        with duckdb.connect() as con:
+            write_sorted(con, f"select * from read_parquet($files) order by {order}",
+                         {"files": [str(p) for p in deltas]}, folder / f".{name}{COMPACTION_PENDING}",
+                         derived.schema, DERIVED_ROW_GROUP_SIZE)
+        commit_compaction(manifest)
+        merged += 1
+    return merged
 
 
 # --- rebuild ------------------------------------------------------------------------------

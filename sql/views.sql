@@ -59,19 +59,21 @@ create or replace view quotes as
 select * from read_parquet('${processed}/quotes/*.parquet', union_by_name = true);
 
 -- Derived, actor-first tables for the per-actor queries: actor_names, actor_events, actor_volume and
--- mention_days, each defined here as <name>_computed, from the tables. `dateline compact` stores them
--- (flows/store.py: build_derived) in <name>/ beside the tables, sorted by actor, and lists the table
--- files they were computed from in derived_sources/. While that list is the tables' files
+-- mention_days, each defined here as <name>_computed, from the tables. flows/store.py stores them in
+-- <name>/ beside the tables, sorted by actor: `dateline compact` computes them whole, and each run
+-- adds its own rows (a delta file per run; derived_superseded/ lists the article versions a run
+-- replaced, whose stored rows no longer count; mention_days deltas subtract their mentions). The
+-- table files they stand for are listed in derived_sources/. While that list is the tables' files
 -- (derived_state.fresh), store.connect makes <name> a view of the stored rows; else <name> stays, as
 -- here, a view of <name>_computed: the same rows, slowly. The per-actor queries start from
 -- actor_named, which then checks (derived_check) that the list still holds: a connection kept open
--- across a run errs rather than answering from stale rows. '#derived-v1' is flows/store.py's
+-- across a run errs rather than answering from stale rows. '#derived-v2' is flows/store.py's
 -- DERIVED_VERSION; it changes with these definitions, so that rows stored by older ones are stale.
 create or replace view derived_state as
 select (select coalesce(list(file order by file), [])
         from read_parquet('${processed}/derived_sources/*.parquet'))
      = (select list(file order by file)
-        from (select '#derived-v1' as file
+        from (select '#derived-v2' as file
               union all
               select replace(file, '${processed}/', '')
               from glob(['${processed}/articles/*/*.parquet', '${processed}/dedup/*.parquet',
@@ -100,7 +102,7 @@ select distinct actor_id from actor_names where key = lower(q) and (select ok fr
 create or replace view actor_events_computed as
 select a.actor_id, e.event_date, e.date_precision, e.date_basis, e.trigger, e.sentence, c.url, c.title,
        coalesce(c.site_name, c.domain) as site, e.event_id, e.sentence_id, c.published_at, c.article_id,
-       coalesce(c.dup_group, c.article_id) as story
+       c.content_hash, coalesce(c.dup_group, c.article_id) as story
 from events as e
 join articles_current as c on c.article_id = e.article_id and c.content_hash = e.content_hash
 cross join unnest(e.actor_ids) as a(actor_id);
@@ -109,8 +111,8 @@ create or replace view actor_events as select * from actor_events_computed;
 
 -- mentions of current, dated article versions: per actor, UTC publication day and article
 create or replace view actor_volume_computed as
-select m.actor_id, c.published_at::date as day, m.article_id, coalesce(c.dup_group, c.article_id) as story,
-       count(*) as mentions
+select m.actor_id, c.published_at::date as day, m.article_id, m.content_hash,
+       coalesce(c.dup_group, c.article_id) as story, count(*) as mentions
 from mentions as m
 join articles_current as c on c.article_id = m.article_id and c.content_hash = m.content_hash
 where c.published_at is not null

@@ -228,3 +228,17 @@ def test_reprocess_rejects_a_bad_date(tmp_path):
 
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "reprocess", "--since", "yesterday"])
     assert result.exit_code == 2 and "not a date" in result.stderr
+
+
+def test_each_run_leaves_the_derived_actor_tables_fresh_and_they_answer_as_the_tables_do(two_runs):
+    settings, *_ = two_runs
+    processed = settings.processed_dir
+    assert store.derived_fresh(processed)
+    with store.connect(processed, settings.raw_dir) as con:
+        assert "read_parquet" in con.execute("select sql from duckdb_views() where view_name = 'actor_events'"
+                                             ).fetchone()[0]
+        stored = [con.execute(f"select * from {name} order by all").fetchall()
+                  for name in ("actor_names", "actor_events", "actor_volume", "mention_days")]
+        computed = [con.execute(f"select * from {name}_computed order by all").fetchall()
+                    for name in ("actor_names", "actor_events", "actor_volume", "mention_days")]
+    assert stored == computed and stored[1]

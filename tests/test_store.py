@@ -336,3 +336,116 @@ def test_recover_removes_the_folder_a_killed_compaction_sorted_in(dirs):
     (spill / "duckdb_temp_storage_S32K-0.block").write_bytes(b"x" * 100)
     assert store.recover(processed, raw) == ["removed 1 temporary file(s) of interrupted writes"]
     assert not spill.exists()
+
+
+# --- runs keep the derived tables fresh -----------------------------------------------------------
+
+def load_and_refresh(processed: Path, run_id: str, versions: list[tuple[ArticleRecord, dict[int, str], str | None]]
+                     ) -> str:
+    """Load one run as load_run above, then bring the derived tables up to date as the pipeline's load does."""
+    fresh = store.derived_fresh(processed)
+    load_run(processed, run_id, versions)
+    return store.refresh_derived(processed, run_id, fresh)
+
+
+def computed_answers(con: duckdb.DuckDBPyConnection) -> tuple[list[list[tuple]], list[tuple]]:
+    """The actor queries' answers and mention_days with every derived view computing from the tables."""
+    for derived in store.DERIVED_TABLES:
+        con.execute(f"create or replace view {derived.name} as select * from {derived.name}_computed")
+    con.execute("create or replace view derived_check as select true as ok")
+    return answers(con), con.execute("select * from mention_days order by day").fetchall()
+
+
+def stored_and_computed(processed: Path, raw: Path) -> tuple[tuple, tuple]:
+    with store.connect(processed, raw) as con:
+        assert reads_derived(con)
+        stored = answers(con), con.execute("select * from mention_days order by day").fetchall()
+        return stored, computed_answers(con)
+
+
+# after the two runs (and a compact): a new article; a new version of a1 published a day later with
+# other actors (its old rows must go); a reprocessed version of a2 fetched before its current one (it
+# must not count); a run that touches only NLP rows of a current version is covered by the same rules
+LATER_RUNS = [
+    [(dated(5, 60), {0: "P"}, None)],
+    [(dated(1, 4, content_hash="v2", fetched=9), {0: "ZU", 1: "K"}, None)],
+    [(dated(2, 40, content_hash="older", fetched=2), {0: "P", 1: "PP"}, None)],
+]
+
+
+def test_each_run_adds_its_rows_to_the_derived_tables_and_they_answer_as_the_tables_do(two_runs):
+    processed, raw = two_runs
+    assert store.refresh_derived(processed, "r2", store.derived_fresh(processed)) == "built"
+    for n, versions in enumerate(LATER_RUNS, start=3):
+        assert load_and_refresh(processed, f"r{n}", versions) == "added"
+        assert store.derived_fresh(processed)
+        stored, computed = stored_and_computed(processed, raw)
+        assert stored == computed, f"after run r{n}"
+    with store.connect(processed, raw) as con:
+        assert con.execute("select distinct content_hash from actor_events where article_id = 'a1'").fetchall() == [
+            ("v2",)]
+        assert con.execute("select distinct content_hash from actor_volume where article_id = 'a2'").fetchall() == [
+            ("new",)]
+    superseded = store.derived_dir(processed, store.SUPERSEDED)
+    rows = pq.ParquetDataset([p for p in superseded.glob("*.parquet") if p.name != store.SCHEMA_FILE]).read()
+    assert rows.to_pylist() == [{"article_id": "a1", "content_hash": "h"}]
+
+
+def test_a_run_adding_nothing_leaves_the_derived_tables_as_they_are(two_runs):
+    processed, raw = two_runs
+    store.refresh_derived(processed, "r2", False)
+    stored = lambda: sorted(p for p in processed.rglob("*.parquet") if store.STAGING not in p.parts)  # noqa: E731
+    before = stored()
+    assert load_and_refresh(processed, "r3", FIRST_RUN) == "unchanged"  # every key is stored already
+    assert stored() == before
+
+
+def test_deltas_past_the_limit_are_merged_into_one_file_with_the_same_answers(two_runs):
+    processed, raw = two_runs
+    store.refresh_derived(processed, "r2", False)
+    for n, versions in enumerate(LATER_RUNS, start=3):
+        load_and_refresh(processed, f"r{n}", versions)
+    before = stored_and_computed(processed, raw)
+    deltas = [p for p in (processed / "actor_events").glob(f"{store.DELTA_PREFIX}*.parquet")]
+    assert len(deltas) == 3
+    assert store.merge_deltas(processed, at=1) == len(store.DERIVED_TABLES) + 1  # and the sources list
+    (merged,) = (processed / "actor_events").glob(f"{store.DELTA_PREFIX}*.parquet")
+    assert merged.name.startswith(f"{store.DELTA_PREFIX}merged-")
+    assert store.derived_fresh(processed)
+    assert stored_and_computed(processed, raw) == before and before[0] == before[1]
+
+
+def test_a_merge_of_deltas_cut_short_is_not_read_until_recovery_finishes_it(two_runs):
+    processed, raw = two_runs
+    store.refresh_derived(processed, "r2", False)
+    for n, versions in enumerate(LATER_RUNS, start=3):
+        load_and_refresh(processed, f"r{n}", versions)
+    folder = processed / "actor_events"
+    deltas = sorted(p.name for p in folder.glob(f"{store.DELTA_PREFIX}*.parquet"))
+    # what a kill inside merge_deltas leaves: the manifest, the merged rows under their hidden name,
+    # and (killed inside commit_compaction) the first delta already removed
+    name = f"{store.DELTA_PREFIX}merged-0123456789ab.parquet"
+    (folder / f".{name}{store.COMPACTION_MANIFEST}").write_text("".join(f"{d}\n" for d in deltas))
+    with duckdb.connect() as con:
+        con.execute(f"copy (select * from read_parquet({[str(folder / d) for d in deltas]})) "
+                    f"to '{folder / f'.{name}{store.COMPACTION_PENDING}'}' (format parquet)")
+    (folder / deltas[0]).unlink()
+    assert not store.derived_fresh(processed)
+    with store.connect(processed, raw) as con:
+        assert not reads_derived(con)
+    assert store.recover(processed, raw) == ["finished 1 interrupted compaction(s)"]
+    assert store.derived_fresh(processed)
+    stored, computed = stored_and_computed(processed, raw)
+    assert stored == computed
+
+
+def test_a_run_after_a_kill_between_load_and_refresh_builds_the_derived_tables_whole(two_runs):
+    processed, raw = two_runs
+    store.refresh_derived(processed, "r2", False)
+    load_run(processed, "r3", LATER_RUNS[0])  # loaded, killed before the derived tables were brought up to date
+    assert not store.derived_fresh(processed)
+    assert load_and_refresh(processed, "r4", LATER_RUNS[1]) == "built"
+    assert store.derived_fresh(processed)
+    assert not list((processed / "actor_events").glob(f"{store.DELTA_PREFIX}*.parquet"))
+    stored, computed = stored_and_computed(processed, raw)
+    assert stored == computed

@@ -7,8 +7,6 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-import duckdb
-
 from flows import storage, store
 from transforms.dedup import DUPLICATE_AT, similarity
 from transforms.schema import DEDUP, DedupRecord
@@ -33,23 +31,25 @@ def assign_groups(processed: Path, run_id: str) -> int:
             for r in storage.parquet_dataset(files, schema=DEDUP.schema).read().to_pylist()]
     rows.sort(key=lambda r: (r.fetched_at, r.article_id))
     stored = [str(p) for p in store.table_dir(processed, DEDUP).glob("*.parquet") if p.name != store.SCHEMA_FILE]
+    by_band, by_article = _stored_candidates(processed, stored, rows)
     assigned: list[DedupRecord] = []
     joined = 0
-    with storage.duckdb_connect(processed) as con:
-        for row in rows:
-            candidates = _stored_candidates(con, stored, row) + [a for a in assigned if set(a.bands) & set(row.bands)
-                                                                  or a.article_id == row.article_id]
-            group, score = row.article_id, 1.0
-            same_article = [c for c in candidates if c.article_id == row.article_id]
-            if same_article:  # a new version of an article stays in its group
-                group, score = same_article[0].dup_group, similarity(same_article[0].signature, row.signature)
-            else:
-                scored = [(similarity(c.signature, row.signature), c) for c in candidates]
-                best = max(scored, key=lambda sc: (sc[0], -sc[1].fetched_at.timestamp()), default=None)
-                if best is not None and best[0] >= DUPLICATE_AT:
-                    group, score = best[1].dup_group, best[0]
-            joined += group != row.article_id
-            assigned.append(replace(row, dup_group=group, similarity=score))
+    for row in rows:
+        found = {(c.article_id, c.content_hash): c for band in row.bands for c in by_band.get(band, [])}
+        found.update({(c.article_id, c.content_hash): c for c in by_article.get(row.article_id, [])})
+        candidates = sorted(found.values(), key=lambda c: (c.fetched_at, c.article_id, c.content_hash))
+        candidates += [a for a in assigned if set(a.bands) & set(row.bands) or a.article_id == row.article_id]
+        group, score = row.article_id, 1.0
+        same_article = [c for c in candidates if c.article_id == row.article_id]
+        if same_article:  # a new version of an article stays in its group
+            group, score = same_article[0].dup_group, similarity(same_article[0].signature, row.signature)
+        else:
+            scored = [(similarity(c.signature, row.signature), c) for c in candidates]
+            best = max(scored, key=lambda sc: (sc[0], -sc[1].fetched_at.timestamp()), default=None)
+            if best is not None and best[0] >= DUPLICATE_AT:
+                group, score = best[1].dup_group, best[0]
+        joined += group != row.article_id
+        assigned.append(replace(row, dup_group=group, similarity=score))
     store.stage(assigned, DEDUP, processed, run_id, GROUPS)  # first: a kill between the two loses no row
     for path in files:
         path.unlink()
@@ -57,17 +57,33 @@ def assign_groups(processed: Path, run_id: str) -> int:
     return joined
 
 
-def _stored_candidates(con: duckdb.DuckDBPyConnection, stored: list[str], row: DedupRecord) -> list[DedupRecord]:
+def _stored_candidates(processed: Path, stored: list[str], rows: list[DedupRecord]
+                       ) -> tuple[dict[str, list[DedupRecord]], dict[str, list[DedupRecord]]]:
+    """The stored rows sharing a band with any of the run's rows, by band, and the stored versions of the
+    run's articles, by article id: read in one pass over the dedup table (one query per row took
+    ~0.1-0.3 s each at a million stored articles)."""
+    by_band: dict[str, list[DedupRecord]] = {}
+    by_article: dict[str, list[DedupRecord]] = {}
     if not stored:
-        return []
-    result = con.execute(
-        "select article_id, content_hash, dup_group, similarity, signature, bands, fetched_at "
-        "from read_parquet($files, union_by_name = true) "
-        "where list_has_any(bands, $bands) or article_id = $article_id",
-        {"files": stored, "bands": list(row.bands), "article_id": row.article_id})
-    columns = [d[0] for d in result.description or []]
-    out = []
-    for values in result.fetchall():
-        record = dict(zip(columns, values, strict=True))
-        out.append(DedupRecord(**{**record, "signature": tuple(record["signature"]), "bands": tuple(record["bands"])}))
-    return out
+        return by_band, by_article
+    bands = sorted({band for row in rows for band in row.bands})
+    ids = sorted({row.article_id for row in rows})
+    with storage.duckdb_connect(processed) as con:
+        con.execute("create temp table wanted_bands as select unnest($bands::varchar[]) as band", {"bands": bands})
+        con.execute("create temp table wanted_ids as select unnest($ids::varchar[]) as article_id", {"ids": ids})
+        result = con.execute(
+            "select article_id, content_hash, dup_group, similarity, signature, bands, fetched_at "
+            "from read_parquet($files, union_by_name = true) as d "
+            "where article_id in (select article_id from wanted_ids) "
+            "or exists (select 1 from (select unnest(d.bands) as band) as b "
+            "           where b.band in (select band from wanted_bands))",
+            {"files": stored})
+        columns = [d[0] for d in result.description or []]
+        found = [dict(zip(columns, values, strict=True)) for values in result.fetchall()]
+    wanted = set(bands)
+    for record in found:
+        row = DedupRecord(**{**record, "signature": tuple(record["signature"]), "bands": tuple(record["bands"])})
+        by_article.setdefault(row.article_id, []).append(row)
+        for band in set(row.bands) & wanted:
+            by_band.setdefault(band, []).append(row)
+    return by_band, by_article

@@ -73,3 +73,37 @@ def test_timeline_tells_a_wire_story_once(wire_run, http_server, tmp_path_factor
     assert result.exit_code == 0, result.stderr
     sentences = [json.loads(line)["sentence"] for line in result.stdout.splitlines()]
     assert sentences and len(sentences) == len(set(sentences))
+
+
+def stage_versions(processed: Path, run_id: str, versions: list[tuple[str, str, str, int]]) -> None:
+    """Stage dedup rows (article id, content hash, text, fetched hour), as a run's batches do."""
+    from datetime import UTC, datetime, timedelta
+
+    from transforms.schema import DEDUP, DedupRecord
+
+    rows = [DedupRecord(article_id=a, content_hash=h, dup_group="", similarity=0.0, signature=fp.signature,
+                        bands=fp.bands, fetched_at=datetime(2024, 5, 1, tzinfo=UTC) + timedelta(hours=hour))
+            for a, h, text, hour in versions for fp in [fingerprint(text)]]
+    store.stage(rows, DEDUP, processed, run_id, "batch")
+
+
+def test_later_runs_join_stored_story_groups_and_new_versions_keep_theirs(tmp_path):
+    from flows.dedup import assign_groups
+    from transforms.schema import DEDUP
+
+    processed, raw = tmp_path / "processed", tmp_path / "raw"
+    store.ensure_tables(processed, raw)
+    story, other = words(600), words(600, step=11) + " another story"
+    stage_versions(processed, "r1", [("wire-a", "h1", story, 0), ("other", "h1", other, 0)])
+    assert assign_groups(processed, "r1") == 0
+    store.load_staged(processed, "r1", DEDUP)
+    copy = story.replace("w7 w14", "w7 changed w14", 1) + " Follow us for more."
+    stage_versions(processed, "r2", [("wire-b", "h1", copy, 5),                  # a copy on another site
+                                     ("wire-a", "h2", words(300, step=13), 6),  # wire-a rewritten entirely
+                                     ("alone", "h1", words(600, step=17), 7)])
+    assert assign_groups(processed, "r2") == 1  # wire-b; wire-a/h2 stays in its own article's group
+    store.load_staged(processed, "r2", DEDUP)
+    with store.connect(processed, raw) as con:
+        groups = dict(con.execute("select article_id || '/' || content_hash, dup_group from dedup").fetchall())
+    assert groups == {"wire-a/h1": "wire-a", "other/h1": "other", "wire-b/h1": "wire-a", "wire-a/h2": "wire-a",
+                      "alone/h1": "alone"}

@@ -195,15 +195,16 @@ def load_staged(processed: Path, run_id: str, table: Table) -> tuple[int, int]:
             {"files": [str(p) for p in staged]})
         total = _scalar(con, "select count(*) from staged")
         stored = [str(p) for p in base.rglob("*.parquet") if p.name != SCHEMA_FILE]
+        unseen = "staged"
         if stored:
-            run(con, f"create temp table stored_keys as select distinct {key} "  # key: our own column names
-                "from read_parquet($files, union_by_name = true)", {"files": stored})
-            where = f"where ({key}) not in (select ({key}) from stored_keys)"
-        else:
-            where = ""
-        fresh = con.sql(
-            f"select * from staged {where} qualify row_number() over (partition by {key}) = 1"
-        ).to_arrow_table()
+            # an anti join streams the stored keys past a hash table of the staged ones: 2 s for a run's
+            # mentions against 20M stored (a distinct set of the stored keys first took 54 s)
+            same = " and ".join(f"s.{_quoted(c)} is not distinct from t.{_quoted(c)}" for c in table.key)
+            columns = ", ".join(_quoted(c) for c in table.key)
+            unseen = (f"(select s.* from staged as s anti join (select {columns} from read_parquet($files, "
+                      f"union_by_name = true)) as t on {same})")
+        fresh = con.sql(f"select * from {unseen} qualify row_number() over (partition by {key}) = 1",
+                        params={"files": stored} if stored else None).to_arrow_table()
     fresh = fresh.select(table.schema.names).cast(table.schema)
     write_table(fresh, table, processed, run_id)
     return fresh.num_rows, total - fresh.num_rows

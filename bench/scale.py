@@ -1,19 +1,24 @@
 """Whole runs at corpus scale: pages/s end to end with NLP, Prefect's overhead, peak memory, time per stage.
 
-For each corpus size (``--sizes``, default 1,000 and 3,000 pages; the issue's 10,000 takes about
-20 minutes per run here) a WARC is built from the sample
+For each corpus size (``--sizes``, default 1,000 and 3,000 pages; 10,000 pages take about 10
+minutes a run here, so measure its memory with ``--flow-only``) a WARC is built from the sample
 corpus: page i is sample page i mod 155 under its own canonical URL, so every page is its own
 article (texts repeat, as wire copies do). Then, each in a fresh process and data dir:
 
-- ``dateline run --warc CORPUS`` (the Prefect flow on its temporary local API, NLP on, default
-  workers): wall time, and peak memory as the summed PSS of the command and all its child processes
-  (sampled every 0.2 s from /proc; PSS shares the model pages the workers have in common fairly);
+- ``dateline run --warc CORPUS`` (the Prefect flow, NLP on, default workers) on its temporary local
+  API, as a one-off command runs: wall time, and peak memory as the summed PSS of the command and all
+  its child processes, the temporary API's included (sampled every 0.2 s from /proc; PSS shares the
+  model pages the workers have in common fairly);
+- the same command with PREFECT_API_URL naming a Prefect server started before (as scheduled runs
+  under `dateline serve` run): wall time;
 - the same transforms in a plain loop with no Prefect (``--plain``): wall time split by stage.
 
-Prefect's overhead is flow time / plain-loop time - 1. Memory is flat when the 10,000-page peak is
-close to the smaller run's (batches are bounded; nothing holds the whole corpus).
+Prefect's overhead is flow time / plain-loop time - 1. The temporary API costs a run a fixed few
+seconds (start, stop), so its share shrinks as the corpus grows. Memory is flat when the larger
+run's peak is close to the smaller run's (batches are bounded; nothing holds the whole corpus).
 
     python bench/scale.py [--sizes 1000,3000] [--workers 2] [--no-nlp]
+    python bench/scale.py --sizes 10000 --flow-only     # peak memory at 10,000 pages (scale-flow-only.json)
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from warcio.statusandheaders import StatusAndHeaders  # noqa: E402
 from warcio.warcwriter import WARCWriter  # noqa: E402
 
 from flows.archive import iter_warc_pages  # noqa: E402
+from flows.server import LocalPrefectServer  # noqa: E402
 
 SAMPLE = REPO / "data" / "sample" / "sample.warc.gz"
 OUTPUT = REPO / "bench" / "results" / "scale.json"
@@ -149,6 +155,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,3000", help="corpus sizes in pages, comma-separated")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-nlp", action="store_true", help="leave out the NLP stage")
+    parser.add_argument("--flow-only", action="store_true",
+                        help="only the flow on its temporary API: time and peak memory (e.g. --sizes 10000)")
     parser.add_argument("--plain", nargs=2, metavar=("CORPUS", "DATA_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.plain:
@@ -159,33 +167,52 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PREFECT_HOME": str(Path(tmp) / "prefect"), "PREFECT_LOGGING_LEVEL": "WARNING",
                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
-        for size in (int(s) for s in args.sizes.split(",")):
-            corpus = Path(tmp) / f"corpus-{size}.warc.gz"
-            build_corpus(size, corpus)
-            config = Path(tmp) / "dateline.toml"
-            config.write_text(f"[process]\nworkers = {args.workers}\nnlp = {'false' if args.no_nlp else 'true'}\n")
-            flow_s, flow_peak, _ = run_measured(
-                [sys.executable, "-m", "flows.cli", "--config", str(config),
-                 "--data-dir", str(Path(tmp) / f"flow-{size}"), "run", "--warc", str(corpus)], env)
-            plain_s, plain_peak, stdout = run_measured(
-                [sys.executable, __file__, "--workers", str(args.workers), *(["--no-nlp"] if args.no_nlp else []),
-                 "--plain", str(corpus), str(Path(tmp) / f"plain-{size}")], env)
-            stages = json.loads(stdout.strip().splitlines()[-1])
-            results.append({"pages": size, "flow_seconds": flow_s, "plain_seconds": plain_s,
-                            "flow_pages_per_second": size / flow_s, "prefect_overhead": flow_s / plain_s - 1,
-                            "flow_peak_pss_mb": flow_peak / 2**20, "plain_peak_pss_mb": plain_peak / 2**20,
-                            "stage_seconds": stages})
-            r = results[-1]
-            print(f"{size:>6} pages: flow {flow_s:6.1f} s ({r['flow_pages_per_second']:.1f} pages/s), "
-                  f"plain loop {plain_s:6.1f} s, Prefect overhead {r['prefect_overhead']:+.1%}, "
-                  f"peak memory {r['flow_peak_pss_mb']:.0f} MB (plain {r['plain_peak_pss_mb']:.0f} MB)")
-            print("        stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()))
+        env.pop("PREFECT_API_URL", None)
+        config = Path(tmp) / "dateline.toml"
+        config.write_text(f"[process]\nworkers = {args.workers}\nnlp = {'false' if args.no_nlp else 'true'}\n")
+        with LocalPrefectServer(Path(tmp) / "server") as server:
+            served = {**env, "PREFECT_API_URL": server.api_url}
+            for size in (int(s) for s in args.sizes.split(",")):
+                corpus = Path(tmp) / f"corpus-{size}.warc.gz"
+                build_corpus(size, corpus)
+
+                def flow_run(name: str, run_env: dict[str, str], size: int = size,
+                             corpus: Path = corpus) -> tuple[float, int, str]:
+                    return run_measured([sys.executable, "-m", "flows.cli", "--config", str(config), "--data-dir",
+                                         str(Path(tmp) / f"{name}-{size}"), "run", "--warc", str(corpus)], run_env)
+
+                flow_s, flow_peak, _ = flow_run("flow", env)
+                if args.flow_only:
+                    results.append({"pages": size, "flow_seconds": flow_s, "flow_pages_per_second": size / flow_s,
+                                    "flow_peak_pss_mb": flow_peak / 2**20})
+                    print(f"{size:>6} pages: flow {flow_s:6.1f} s ({size / flow_s:.1f} pages/s), "
+                          f"peak memory {flow_peak / 2**20:.0f} MB", flush=True)
+                    continue
+                plain_s, plain_peak, stdout = run_measured(
+                    [sys.executable, __file__, "--workers", str(args.workers), *(["--no-nlp"] if args.no_nlp else []),
+                     "--plain", str(corpus), str(Path(tmp) / f"plain-{size}")], env)
+                served_s, _, _ = flow_run("served", served)
+                stages = json.loads(stdout.strip().splitlines()[-1])
+                results.append({"pages": size, "flow_seconds": flow_s, "served_flow_seconds": served_s,
+                                "plain_seconds": plain_s, "flow_pages_per_second": size / flow_s,
+                                "prefect_overhead": flow_s / plain_s - 1,
+                                "served_prefect_overhead": served_s / plain_s - 1,
+                                "flow_peak_pss_mb": flow_peak / 2**20, "plain_peak_pss_mb": plain_peak / 2**20,
+                                "stage_seconds": stages})
+                r = results[-1]
+                print(f"{size:>6} pages: flow {flow_s:6.1f} s ({r['flow_pages_per_second']:.1f} pages/s), "
+                      f"plain loop {plain_s:6.1f} s, Prefect overhead {r['prefect_overhead']:+.1%} "
+                      f"({flow_s - plain_s:+.1f} s) on a temporary API, {r['served_prefect_overhead']:+.1%} "
+                      f"({served_s - plain_s:+.1f} s) with a running server; peak memory "
+                      f"{r['flow_peak_pss_mb']:.0f} MB (plain {r['plain_peak_pss_mb']:.0f} MB)", flush=True)
+                print("        stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()))
     if len(results) > 1:
         growth = results[-1]["flow_peak_pss_mb"] / results[0]["flow_peak_pss_mb"]
         print(f"memory growth {results[0]['pages']} -> {results[-1]['pages']} pages: {growth:.2f}x")
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps({"cores": os.cpu_count(), "nlp": not args.no_nlp, "runs": results}, indent=2))
-    print(f"wrote {OUTPUT.relative_to(REPO)}")
+    output = OUTPUT.with_name("scale-flow-only.json") if args.flow_only else OUTPUT
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps({"cores": os.cpu_count(), "nlp": not args.no_nlp, "runs": results}, indent=2))
+    print(f"wrote {output.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

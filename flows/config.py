@@ -58,6 +58,9 @@ class ProcessSettings:
     lock_wait_seconds: float = 3600.0  # how long a run waits for another run on the same data dir
     runner: str = "local"  # where process tasks run: "local" (this machine's processes) or "dask" (a cluster)
     dask_address: str = ""  # the Dask scheduler for runner "dask", e.g. "tcp://10.0.0.5:8786"
+    # after a run, compact (as `dateline compact`) once the tables hold more data files than this; each run
+    # adds a file per table and partition, and queries slow down as files pile up. 0: never (compact by hand)
+    compact_at_files: int = 1000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -222,6 +225,7 @@ def validate_settings(settings: Settings) -> None:
         (f.max_urls_per_source >= 1, "fetch.max_urls_per_source must be at least 1"),
         (1 <= p.batch_size <= 10_000, "process.batch_size must be between 1 and 10000"),
         (p.workers >= 0, "process.workers must not be negative"),
+        (p.compact_at_files >= 0, "process.compact_at_files must not be negative"),
         (p.runner in RUNNERS, f"process.runner must be one of {', '.join(RUNNERS)}, not {p.runner!r}"),
         (p.runner != "dask" or bool(p.dask_address),
          "process.runner 'dask' needs process.dask_address (the scheduler, e.g. tcp://10.0.0.5:8786)"),

@@ -34,7 +34,7 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.settings import get_current_settings
 
-from flows import store
+from flows import storage, store
 from flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw
 from flows.archive import WarcArchive
 from flows.config import ConfigError, DatelineError, Settings, Sources
@@ -244,6 +244,29 @@ def load_task(settings: Settings, run_id: str) -> dict[str, tuple[int, int]]:
     return loaded
 
 
+def compact_if_due(cfg: Settings) -> None:
+    """Compact the tables (as `dateline compact`) once they hold more than ``process.compact_at_files``
+    data files: each run adds a file per table and partition, so a schedule every 15 minutes would
+    otherwise pile up thousands, and every query opens them all. Local roots only (compaction renames)."""
+    limit = cfg.process.compact_at_files
+    if not limit or storage.is_remote(cfg.processed_dir):
+        return
+    if (files := store.data_file_count(cfg.processed_dir)) > limit:
+        try:
+            compact_task(cfg, files)
+        except DatelineError as exc:  # e.g. no space for the merged files: the run's rows are loaded all the same
+            get_run_logger().warning("compaction failed, the tables stay as loaded (`dateline compact` retries): %s",
+                                     exc)
+
+
+@task(name="compact", cache_policy=NO_CACHE)
+def compact_task(cfg: Settings, files: int) -> None:
+    merged = store.compact(cfg.processed_dir)
+    get_run_logger().info("compact: the tables held %d data files (more than process.compact_at_files = %d); "
+                          "merged %d folders, now %d files", files, cfg.process.compact_at_files, len(merged),
+                          store.data_file_count(cfg.processed_dir))
+
+
 @task(name="archived-pages", cache_policy=NO_CACHE)
 def archived_pages_task(settings: Settings, since: str | None) -> Acquired:
     """Every archived page (200 responses and saved files) fetched on or after ``since``: reprocessing
@@ -352,6 +375,7 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
         store.mark_committed(cfg.processed_dir, run_id)
         committed = True
         loaded = load_task(cfg, run_id)
+        compact_if_due(cfg)
         status = "completed"
     finally:
         run = RunRecord(

@@ -351,6 +351,12 @@ def compact(processed: Path) -> dict[str, tuple[int, int]]:
     return done
 
 
+def data_file_count(processed: Path) -> int:
+    """How many data files the tables hold (what compaction merges; the raw index is not compacted)."""
+    return sum(1 for table in TABLES.values() if table is not RAW_INDEX
+               for p in table_dir(processed, table).rglob("*.parquet") if p.name != SCHEMA_FILE)
+
+
 COMPACTION_MANIFEST = ".replaces"  # '.compact-<id>.parquet.replaces': the files a merged file replaces
 COMPACTION_PENDING = ".pending"  # '.compact-<id>.parquet.pending': the merged file, not yet visible
 

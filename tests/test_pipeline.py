@@ -11,7 +11,10 @@ from flows import store
 from flows.archive import read_raw
 from flows.config import Settings
 from flows.pipeline import pipeline
+from transforms.schema import TABLES
 from transforms.urls import sha1_hex
+
+TABLE_NAMES = set(TABLES)
 
 SEED = Path(__file__).parent / "fixtures" / "seed" / "soldiers-widows.html"
 
@@ -242,3 +245,27 @@ def test_each_run_leaves_the_derived_actor_tables_fresh_and_they_answer_as_the_t
         computed = [con.execute(f"select * from {name}_computed order by all").fetchall()
                     for name in ("actor_names", "actor_events", "actor_volume", "mention_days")]
     assert stored == computed and stored[1]
+
+
+def test_a_run_compacts_the_tables_once_they_hold_more_files_than_the_setting(prefect_harness, tmp_path):
+    from conftest import ProcessSettings
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(SEED, pages / "seed.html")
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "http" / "articles" / "cbc.html", other / "cbc.html")
+    settings = Settings(data_dir=tmp_path / "data", process=ProcessSettings(workers=1, compact_at_files=12))
+    pipeline(sources={"html_dirs": [str(pages)]}, settings=settings.to_dict())
+    after_one = store.data_file_count(settings.processed_dir)
+    assert 1 < after_one <= 12  # under the setting: left as loaded
+    pipeline(sources={"html_dirs": [str(other)]}, settings=settings.to_dict())
+    folders = {p.parent for p in settings.processed_dir.rglob("*.parquet")
+               if p.name != store.SCHEMA_FILE and store.STAGING not in p.parts}
+    # one file per table and partition; the runs table gets this run's row after the compaction
+    tables = [f for f in folders if f.relative_to(settings.processed_dir).parts[0] in TABLE_NAMES - {"runs"}]
+    assert tables and all(len(list(f.glob("[!_]*.parquet"))) == 1 for f in tables)
+    assert store.data_file_count(settings.processed_dir) < 2 * after_one
+    assert table(settings, "select count(*) from articles")[0][0] == 2
+    assert store.derived_fresh(settings.processed_dir)

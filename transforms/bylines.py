@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
-from transforms.credits import canonical_agency
+from transforms.credits import Caseless, canonical_agency
 
 _BY = re.compile(
     r"^\s*(?:(?:written|reported|text|words|story)\s+(?:by|von)|by|von|vom|par|por|di|door|av|af|z|"
@@ -145,14 +145,14 @@ def find_dateline(text: str) -> tuple[str | None, str | None]:
     return m["place"].strip(" ,") or None, agency
 
 
-_BYLINE_CLASS = re.compile(r"author|byline|autor|verfasser|writer|reporter|journalist", re.I)
-_BYLINE_EXCLUDED = re.compile(r"image|img|avatar|photo|bio|description|desc|follow|social|more|link-list", re.I)
+_BYLINE_CLASS = Caseless(r"author|byline|autor|verfasser|writer|reporter|journalist")
+_BYLINE_EXCLUDED = Caseless(r"image|img|avatar|photo|bio|description|desc|follow|social|more|link-list")
 _BYLINE_LABEL = re.compile(r"^\s*(?:autor(?:in)?(?:/autor(?:in)?)?|author|von|by|text)\s*:?\s*$", re.I)
 
 
 @functools.lru_cache(maxsize=16384)  # a page repeats its classes; the sample has over 4,096 distinct ones
 def _is_byline_class(cls: str) -> bool:
-    return bool(_BYLINE_CLASS.search(cls)) and not _BYLINE_EXCLUDED.search(cls)
+    return _BYLINE_CLASS.search(cls) and not _BYLINE_EXCLUDED.search(cls)
 
 
 # a byline label is a short element ("Autorin:", "By"): the XPath leaves out long ones before Python reads them
@@ -163,11 +163,13 @@ _LABEL_CANDIDATES = ("(//strong|//b|//dt|//span)[string-length(normalize-space(.
 def dom_bylines(tree: HtmlElement) -> list[str]:
     """Author names from the page's first byline: rel=author, itemprop=author or an author/byline
     class (with its like siblings, for author lists), else a label ('<strong>Autor</strong> Name')."""
-    for el in tree.xpath('//*[@rel="author" or @itemprop="author" or @class]'):
-        if el.tag in ("html", "body", "meta", "script", "style", "img"):
+    # a walk in document order that stops at the first byline: an XPath query for them collected every
+    # element with a class of the page first (a third of this function's time on the sample)
+    for el in tree.iter():
+        if not isinstance(el.tag, str) or el.tag in ("html", "body", "meta", "script", "style", "img"):
             continue
         cls = el.get("class", "")
-        if not (el.get("rel") == "author" or el.get("itemprop") == "author" or _is_byline_class(cls)):
+        if not (el.get("rel") == "author" or el.get("itemprop") == "author" or (cls and _is_byline_class(cls))):
             continue
         texts = [_byline_text(el)]
         parent = el.getparent()
@@ -177,7 +179,7 @@ def dom_bylines(tree: HtmlElement) -> list[str]:
         if texts and parse_byline(texts).persons:
             return texts[:10]
     for label in tree.xpath(_LABEL_CANDIDATES):
-        if _BYLINE_LABEL.match(label.text_content() or "") and label.text_content().strip():
+        if _BYLINE_LABEL.match(text := label.text_content() or "") and text.strip():
             tail = " ".join((label.tail or "").split())
             if not tail and label.getnext() is not None:
                 tail = " ".join(label.getnext().text_content().split())

@@ -15,9 +15,10 @@ from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 
 import trafilatura
-from lxml.html import HtmlElement
+from lxml.etree import ElementDefaultClassLookup
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction, fromstring
 from trafilatura.settings import Document
-from trafilatura.utils import detect_encoding, load_html
+from trafilatura.utils import detect_encoding, is_dubious_html, repair_faulty_html
 
 from transforms.bylines import Byline, dom_bylines, find_dateline, parse_byline
 from transforms.credits import caption_place_date, parse_credit, split_caption_credit
@@ -61,6 +62,7 @@ _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _NON_CJK_WORD = re.compile(rf"[^\W{_CJK}]+")
 _WORD_CHAR = re.compile(r"\w")
+_WORD_TOKEN = re.compile(r"[^\s\w]*\w\S*")  # a token (\s splits as str.split does) holding a word character
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -256,6 +258,8 @@ def sniff_text(text: str) -> str | None:
 
 def count_words(text: str) -> int:
     """Whitespace-separated tokens holding a letter or digit; each CJK character counts as one word."""
+    if not _CJK_CHAR.search(text):  # one regular-expression pass instead of one per token
+        return len(_WORD_TOKEN.findall(text))
     count = 0
     for token in text.split():
         cjk = len(_CJK_CHAR.findall(token))
@@ -281,9 +285,9 @@ def extract_article(payload: bytes, page: PageInput, *, run_id: str) -> Extracte
         return reject("decode", "undecodable", "no declared or detected character encoding fits")
     if kind := sniff_text(text):
         return reject("decode", "not_html", _not_html_detail(kind, page.content_type))
-    tree = load_html(text)
+    tree = parse_html(text)
     if tree is not None and _parse_stopped_deep(tree):
-        tree = load_html(flatten_nesting(text, MAX_NESTING))
+        tree = parse_html(flatten_nesting(text, MAX_NESTING))
         if tree is None or _parse_stopped_deep(tree):
             return reject("decode", "undecodable", f"elements nested deeper than {_PARSER_MAX_DEPTH} levels")
     if tree is None:
@@ -292,6 +296,44 @@ def extract_article(payload: bytes, page: PageInput, *, run_id: str) -> Extracte
         return _extract_from_tree(tree, page, run_id=run_id)
     except RecursionError:
         return reject("extract", "extractor_error", "document nested too deeply")
+
+
+# trafilatura's parser settings (trafilatura.utils.HTML_PARSER), with the class of each element object chosen in C:
+# lxml.html's own lookup calls a Python method for every element object lxml makes, some 7,000 a page between our
+# readers and trafilatura's passes over its copies of the tree (which keep the parser). The one difference: <form>,
+# <input>, <select>, <textarea> and <label> are plain HtmlElements, without lxml.html's form helpers (form_values,
+# value, ...), which neither Dateline nor trafilatura uses.
+_PARSER = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True)
+_PARSER.set_element_class_lookup(ElementDefaultClassLookup(element=HtmlElement, comment=HtmlComment,
+                                                           pi=HtmlProcessingInstruction, entity=HtmlEntity))
+
+
+def parse_html(text: str) -> HtmlElement | None:
+    """A decoded page's tree, parsed as trafilatura.utils.load_html parses it (the same repairs, the same
+    fallback to bytes, None for what is not HTML), with the element objects of _PARSER."""
+    beginning = text[:50].lower()
+    dubious = is_dubious_html(beginning)
+    text = repair_faulty_html(text, beginning)
+    tree: HtmlElement | None = None
+    as_bytes = False
+    try:
+        tree = fromstring(text, parser=_PARSER)
+    except ValueError:  # "Unicode strings with encoding declaration are not supported"
+        tree, as_bytes = _parse_bytes(text), True
+    except Exception:  # noqa: BLE001 - as in trafilatura: a page lxml cannot parse has no tree
+        tree = None
+    if (tree is None or len(tree) < 1) and not as_bytes:
+        tree = _parse_bytes(text)
+    if tree is not None and dubious and len(tree) < 2:  # a fragment or other data, not a page
+        return None
+    return tree
+
+
+def _parse_bytes(text: str) -> HtmlElement | None:
+    try:
+        return fromstring(text.encode("utf8", "surrogatepass"), parser=_PARSER)
+    except Exception:  # noqa: BLE001 - as in trafilatura
+        return None
 
 
 def _not_html_detail(kind: str, content_type: str | None) -> str:
@@ -541,24 +583,29 @@ def teaser_share(tree: HtmlElement, body: str, url: str) -> tuple[int, float]:
     total = sum(len(line) for line in lines)
     if not total:
         return 0, 0.0
+    # Only texts equal to a body line, and headlines whose first words open one, can count: the maps
+    # below keep nothing else (they are only ever asked about body lines).
+    wanted = set(lines)
+    starts = {" ".join(line.split()[:_HEADLINE_WORDS]) for line in lines}
+    page = _PageTexts()
     in_link: dict[str, str] = {}  # text of a link or of an element inside one -> href
     summary_of: dict[str, str] = {}  # text of an element of a teaser block, outside its link -> the link's href
     by_start: dict[str, list[tuple[str, str]]] = {}  # first words of a headline -> (headline, href)
-    sizes: dict[HtmlElement, int] = {}
     for link, href in _links_to_other_pages(tree, url):
-        headline = _squash(link.text_content())
-        for el in (link, *link.iterdescendants()):
-            if isinstance(el.tag, str) and (text := headline if el is link else _squash(el.text_content())):
+        headline = page.text(link)
+        for el in link.iter():
+            if isinstance(el.tag, str) and (text := page.text(el)) in wanted:
                 in_link.setdefault(text, href)
         words = headline.split()
         if len(words) < _HEADLINE_WORDS:
             continue
-        by_start.setdefault(" ".join(words[:_HEADLINE_WORDS]), []).append((headline, href))
-        if (block := _teaser_block(link, sizes)) is not None:
+        if (start := " ".join(words[:_HEADLINE_WORDS])) in starts:
+            by_start.setdefault(start, []).append((headline, href))
+        if (block := _teaser_block(link, len(headline), page)) is not None:
             holders = {link, *link.iterancestors()}  # elements whose text holds the headline
             for el in block.iter():
-                if isinstance(el.tag, str) and el not in holders:
-                    summary_of.setdefault(_squash(el.text_content()), href)
+                if isinstance(el.tag, str) and el not in holders and (text := page.text(el)) in wanted:
+                    summary_of.setdefault(text, href)
     pages: set[str] = set()
     covered = 0
     for line in lines:
@@ -576,6 +623,38 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+class _PageTexts:
+    """Texts and sizes of a page's elements, each read once: teaser blocks overlap one another and hold
+    their links' elements again, so the same elements are asked about many times."""
+
+    def __init__(self) -> None:
+        self._texts: dict[HtmlElement, str] = {}
+        self._sizes: dict[HtmlElement, int] = {}
+        self._single_headline: dict[HtmlElement, bool] = {}
+
+    def text(self, el: HtmlElement) -> str:
+        """The element's text, whitespace collapsed."""
+        text = self._texts.get(el)
+        if text is None:  # most links and their parts hold a single text: no XPath call for those
+            text = self._texts[el] = _squash(el.text_content() if len(el) else el.text or "")
+        return text
+
+    def size(self, el: HtmlElement) -> int:
+        """Characters of the element's text with XML whitespace collapsed (XPath's normalize-space)."""
+        size = self._sizes.get(el)
+        if size is None:
+            size = self._sizes[el] = int(el.xpath("string-length(normalize-space(.))"))
+        return size
+
+    def single_headline(self, el: HtmlElement) -> bool:
+        """Whether the element's links with headline-length text all go to one address."""
+        single = self._single_headline.get(el)
+        if single is None:
+            hrefs = {a.get("href") for a in el.iter("a") if len(self.text(a).split()) >= _HEADLINE_WORDS}
+            single = self._single_headline[el] = len(hrefs) == 1
+        return single
+
+
 def _links_to_other_pages(tree: HtmlElement, url: str) -> list[tuple[HtmlElement, str]]:
     """Links with text to other pages (not fragments of this one, scripts or mail addresses)."""
     links = []
@@ -589,22 +668,19 @@ def _links_to_other_pages(tree: HtmlElement, url: str) -> list[tuple[HtmlElement
     return links
 
 
-def _teaser_block(link: HtmlElement, sizes: dict[HtmlElement, int]) -> HtmlElement | None:
-    """The smallest ancestor (up to four levels up) with text besides the link, if it is teaser-sized
-    and links to no other headline."""
-    own = len(" ".join(link.text_content().split()))
+def _teaser_block(link: HtmlElement, own: int, page: _PageTexts) -> HtmlElement | None:
+    """The smallest ancestor (up to four levels up) with text besides the link (``own`` characters),
+    if it is teaser-sized and links to no other headline."""
     el: HtmlElement | None = link
     for _ in range(4):
         el = el.getparent() if el is not None else None
         if el is None:
             return None
-        if el not in sizes:
-            sizes[el] = int(el.xpath("string-length(normalize-space(.))"))
-        if sizes[el] > _TEASER_MAX_CHARS:
+        size = page.size(el)
+        if size > _TEASER_MAX_CHARS:
             return None
-        if sizes[el] >= own + 30:
-            others = {a.get("href") for a in el.iter("a") if len(a.text_content().split()) >= _HEADLINE_WORDS}
-            return el if len(others) == 1 else None
+        if size >= own + 30:
+            return el if page.single_headline(el) else None
     return None
 
 
@@ -751,8 +827,10 @@ def _starts_with_line(body: str, line: str) -> bool:
 
 
 def _shown_as_subtitle(tree: HtmlElement, meta: PageMetadata, text: str) -> bool:
+    """Whether a heading or a subtitle element shows the text; headings first, as the page's subtitle
+    elements are found by a walk over every class on the page."""
     wanted = _norm(text)
-    return any(_norm(h) == wanted for h in (*meta.headings, *subtitle_texts(tree)))
+    return any(_norm(h) == wanted for h in meta.headings) or any(_norm(h) == wanted for h in subtitle_texts(tree))
 
 
 def _norm(text: str) -> str:
@@ -772,7 +850,7 @@ def strip_leading_repeats(text: str, repeats: list[str | None]) -> str:
 def declared_url(payload: bytes, content_type: str | None = None) -> str | None:
     """The absolute http(s) URL a saved page declares for itself (canonical link, og:url, JSON-LD)."""
     text = decode_html(payload, content_type)
-    tree = load_html(text) if text else None
+    tree = parse_html(text) if text else None
     if tree is None:
         return None
     for candidate in _self_urls(read_page_metadata(tree)):

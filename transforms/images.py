@@ -16,15 +16,16 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
-from transforms.credits import parse_credit, split_caption_credit
+from transforms.credits import Caseless, parse_credit, split_caption_credit
 from transforms.metadata import PageMetadata, jsonld_names
 
-_CAPTION_CLASS = re.compile(
+# class-name tests run on every class of a page: Caseless is several times faster than re.I there
+_CAPTION_CLASS = Caseless(
     r"caption|legend|bildunterschrift|bildtext|image-?text|img-?text|photo-?text|media-?text|"
-    r"description__text|figure__text|leyenda|didascalia|pie-?de-?foto|bijschrift|billedtekst|bildtext", re.I)
-_CREDIT_CLASS = re.compile(
+    r"description__text|figure__text|leyenda|didascalia|pie-?de-?foto|bijschrift|billedtekst|bildtext")
+_CREDIT_CLASS = Caseless(
     r"credit|copyright|photographer|fotograf|urheber|quelle|source|rights|byline|author|autor|"
-    r"attribution|courtesy|foto-?credit|bildnachweis|bildrechte|image-?source|distributor|agency", re.I)
+    r"attribution|courtesy|foto-?credit|bildnachweis|bildrechte|image-?source|distributor|agency")
 # class/id words (split on spaces, "-" and "_") that start with these stems mark non-article regions
 _EXCLUDED_STEMS = ("related", "recommend", "promo", "sidebar", "newsletter", "comment", "outbrain",
                    "taboola", "advert", "sponsor", "social", "share", "sharing", "nav", "menu", "footer", "avatar",
@@ -35,13 +36,13 @@ _EXCLUDED_TAGS = frozenset({"nav", "footer", "aside", "template", "form"})
 _IMAGE_HREF = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:[?#]|$)|^#|^javascript:", re.I)
 _MEDIA_TAGS = ("img", "amp-img", "picture")
 _PLACEHOLDER = re.compile(r"transparent|blank|placeholder|spacer|pixel|1x1|lazy|loading|grey|gray|empty", re.I)
-_MEDIA_CONTAINER = re.compile(r"media|image|img|photo|picture|figure|bild|foto|slide|gallery|visual|illustration",
-                              re.I)
-_INFO_CLASS = re.compile(r"text|info|desc|subtitle|title|summary", re.I)
+_MEDIA_CONTAINER = Caseless(r"media|image|img|photo|picture|figure|bild|foto|slide|gallery|visual|illustration")
+_INFO_CLASS = Caseless(r"text|info|desc|subtitle|title|summary")
 # Words that every class matched by _CAPTION_CLASS or _INFO_CLASS contains (all its variants of "pie de foto"
-# contain "foto"): substring tests rule out most classes before the regular expressions run.
+# contain "foto"): one search for them rules out most classes before the class patterns run.
 _CANDIDATE_WORDS = ("caption", "legend", "bildunterschrift", "text", "leyenda", "didascalia", "foto", "bijschrift",
                     "billedtekst", "info", "desc", "title", "summary")
+_CANDIDATE = re.compile("|".join(_CANDIDATE_WORDS))  # one search of the lowercased class, not thirteen "in" tests
 _SIZE_SUFFIX = re.compile(r"([-_.](\d{2,4}x\d{2,4}|w\d{2,4}|h\d{2,4}|\d{2,4}w|small|medium|large|thumb))+$", re.I)
 _MIN_CAPTION_CHARS = 3
 _MAX_CAPTION_CHARS = 2000
@@ -84,36 +85,42 @@ def _in_teaser_list(el: HtmlElement) -> bool:
 def _holds_article(el: HtmlElement) -> bool:
     """True for a page-level wrapper ('page page-banner') that holds the story's paragraphs: its
     class says nothing about the images in it."""
-    return sum(1 for p in el.iter("p") if len(p.text_content()) > 80) >= 6
+    long_paragraphs = 0
+    for p in el.iter("p"):
+        if len(p.text_content() if len(p) else p.text or "") > 80:
+            long_paragraphs += 1
+            if long_paragraphs >= 6:  # enough: a wrapper's paragraphs can run into the hundreds
+                return True
+    return False
 
 
 def _excluded(el: HtmlElement, seen: dict[HtmlElement, bool] | None = None) -> bool:
     """True if the element sits in navigation, a related-articles list, an ad, a footer or the like
-    (below <article>). ``seen`` remembers, per page, what each element on the way up turned out to be
-    (the images of a page share most of their ancestors)."""
-    if seen is not None and el in seen:
-        return seen[el]
+    (below <article>). ``seen`` remembers, per page, which elements on the way up mark such a region
+    (the images and captions of a page share most of their ancestors, and _holds_article reads a
+    whole wrapper's paragraphs)."""
     node: HtmlElement | None = el
     depth = 0
-    result = False
     while node is not None and depth < 10:
         if not isinstance(node.tag, str) or node.tag in _EXCLUDED_TAGS:
-            result = True
-            break
-        if (_excluded_words(node) or _in_teaser_list(node)) and not _holds_article(node):
-            result = True
-            break
+            return True
+        marks = seen.get(node) if seen is not None else None
+        if marks is None:
+            marks = (_excluded_words(node) or _in_teaser_list(node)) and not _holds_article(node)
+            if seen is not None:
+                seen[node] = marks
+        if marks:
+            return True
         if node.tag in ("article", "main", "body"):
-            break
+            return False
         node = node.getparent()
         depth += 1
-    if seen is not None:
-        seen[el] = result
-    return result
+    return False
 
 
 def _text(el: HtmlElement) -> str:
-    return " ".join(el.text_content().split())
+    """The element's text, whitespace collapsed (read without an XPath call when it has no children)."""
+    return " ".join((el.text_content() if len(el) else el.text or "").split())
 
 
 def _best_srcset(value: str) -> str | None:
@@ -220,7 +227,7 @@ def _read_caption_block(block: HtmlElement) -> tuple[str | None, str | None, lis
     walk(block)
     caption = plausible_caption(" ".join("".join(pieces).split()) or None,
                                 min_words=2 if block.tag == "figcaption" else 3)
-    credit = clean_credit(" ".join(_text(el) for el in credit_els if _text(el)))
+    credit = clean_credit(" ".join(text for text in map(_text, credit_els) if text))
     return caption, credit, credit_els
 
 
@@ -236,7 +243,8 @@ def _unmarked_credit(block: HtmlElement) -> list[HtmlElement]:
         return []
     if last.tag == "cite":
         return [last]
-    rest = _text(block)[: -len(text)].strip() if _text(block).endswith(text) else ""
+    whole = _text(block)
+    rest = whole[: -len(text)].strip() if whole.endswith(text) else ""
     if len(rest.split()) < 3:
         return []
     parsed = parse_credit(text)
@@ -292,8 +300,7 @@ def _media_not_after(container: HtmlElement, el: HtmlElement) -> list[HtmlElemen
 @functools.lru_cache(maxsize=16384)  # a page repeats its classes; the sample has over 4,096 distinct ones
 def _class_kind(cls: str) -> str:
     """'caption', 'info' (text/description: a caption inside an image container) or '' for a class."""
-    lowered = cls.lower()
-    if not any(word in lowered for word in _CANDIDATE_WORDS):
+    if not _CANDIDATE.search(cls.lower()):
         return ""
     if _CAPTION_CLASS.search(cls):
         return "caption"
@@ -330,8 +337,11 @@ def _teaser(media: HtmlElement, container: HtmlElement) -> bool:
 
 def _mostly_link(el: HtmlElement) -> bool:
     """True if most of an element's text is link text (teaser cards, tag lists)."""
+    links = list(el.iter("a"))
+    if not links:  # most captions: no need to read the element's text
+        return False
     total = len(_text(el))
-    linked = sum(len(_text(a)) for a in el.iter("a"))
+    linked = sum(len(_text(a)) for a in links)
     return total > 0 and linked / total > 0.5
 
 
@@ -371,7 +381,7 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
     found: list[tuple[HtmlElement, FoundImage]] = []
     used: dict[HtmlElement, int] = {}  # image element -> index in found
     caption_els: list[HtmlElement] = []
-    seen: dict[HtmlElement, bool] = {}  # element -> excluded (navigation, related stories, ...)
+    seen: dict[HtmlElement, bool] = {}  # element -> marks an excluded region (navigation, related stories, ...)
 
     for figure in tree.iter("figure"):
         if _excluded(figure, seen):
@@ -403,7 +413,8 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
             FoundImage(src, _alt(media), caption or micro_caption, credit or micro_credit), media)))
 
     in_page_order = True  # figures come first; a caption found outside them may sit before one
-    for el in tree.xpath("//*[@class]"):
+    # the page's elements with a class, as "//*[@class]" finds them, in one walk (libxml2 runs "//" as two steps)
+    for el in tree.getroottree().xpath("descendant-or-self::*[@class]"):
         if not _class_kind(el.get("class", "")):  # most elements: ruled out without a call
             continue
         if el.tag in ("figure", "figcaption", "img", "html", "body", "picture") or not _is_caption_element(el):
@@ -413,14 +424,14 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
         media = _media_near(el, base_url)
         if media is None or _excluded(el, seen) or _excluded(media.getparent(), seen):
             continue
+        if media in used and found[used[media]][1].caption:
+            continue
         container = next((a for a in el.iterancestors() if media in a.iterdescendants()), el)
         if _teaser(media, container):
             continue
-        if media in used and found[used[media]][1].caption:
-            continue
         src = image_src(media, base_url)
         assert src is not None
-        if _mostly_link(el) or any(a.tag == "a" for a in el.iterancestors()):
+        if any(a.tag == "a" for a in el.iterancestors()) or _mostly_link(el):
             continue  # a teaser's headline, not a caption
         caption, credit, _ = _read_caption_block(el)
         credit = credit or _credit_in_title(media)
@@ -444,10 +455,21 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
         in_page_order = False
 
     if not in_page_order:
-        positions = {node: i for i, node in enumerate(tree.iter())}
+        positions = _positions(tree, {node for node, _ in found})
         found.sort(key=lambda pair: positions.get(pair[0], 0))  # figures were read first: restore page order
     merged = _merge([image for _, image in found] + _jsonld_images(meta, base_url))
     return _with_cover(merged, meta, base_url), caption_els
+
+
+def _positions(tree: HtmlElement, nodes: set[HtmlElement]) -> dict[HtmlElement, int]:
+    """The page-order index of each of ``nodes``: a walk that stops at the last of them."""
+    positions: dict[HtmlElement, int] = {}
+    for i, node in enumerate(tree.iter()):
+        if node in nodes:
+            positions[node] = i
+            if len(positions) == len(nodes):
+                break
+    return positions
 
 
 def _credit_after(el: HtmlElement) -> str | None:

@@ -283,6 +283,12 @@ def read_raw(root: Path, raw_ref: str, max_bytes: int = 50_000_000) -> WarcPage:
     try:
         with open_for_reading(path) as fh:
             fh.seek(offset)
+            head = fh.read(5)
+            # an offset inside a record (a file rewritten since) could otherwise be read as some other,
+            # empty record, depending on the bytes found there
+            if not head.startswith(b"\x1f\x8b" if path.name.endswith(".gz") else b"WARC/"):
+                raise ArchiveError(f"cannot read {raw_ref}: no WARC record starts at offset {offset}")
+            fh.seek(offset)
             for page in iter_warc_pages(fh, max_bytes):
                 return page
     except (OSError, EOFError, gzip.BadGzipFile, ValueError) as exc:

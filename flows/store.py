@@ -179,14 +179,29 @@ def stage(rows: Sequence[Any], table: Table, processed: Path, run_id: str, batch
     return write_parquet(to_arrow(rows, table), staging_dir(processed, run_id) / table.name / f"{batch_id}.parquet")
 
 
-def load_staged(processed: Path, run_id: str, table: Table) -> tuple[int, int]:
+LOAD_FILES_AT_ONCE = 20  # staged batch files loaded together: 3,000 pages at the default batch size
+
+
+def load_staged(processed: Path, run_id: str, table: Table, files_at_once: int = LOAD_FILES_AT_ONCE
+                ) -> tuple[int, int]:
     """Move a run's staged rows of ``table`` into the table; returns (new rows, rows already stored).
 
-    A row whose key (Table.key) is stored already, or repeats within the run, is dropped.
+    A row whose key (Table.key) is stored already, or repeats within the run, is dropped. The staged
+    files are loaded ``files_at_once`` at a time, each group written before the next is read, so a
+    large run holds a few thousand pages' rows in memory, not all of them (a group's rows that repeat
+    an earlier group's are then stored already). The first group's files are named after the run
+    (``<run_id>.parquet``), later ones ``<run_id>-<n>.parquet``.
     """
     staged = sorted((staging_dir(processed, run_id) / table.name).glob("*.parquet"))
-    if not staged:
-        return 0, 0
+    new = old = 0
+    for n, start in enumerate(range(0, len(staged), files_at_once)):
+        added, kept = _load_files(processed, staged[start:start + files_at_once], table,
+                                  run_id if n == 0 else f"{run_id}-{n}")
+        new, old = new + added, old + kept
+    return new, old
+
+
+def _load_files(processed: Path, staged: list[Path], table: Table, name: str) -> tuple[int, int]:
     base = table_dir(processed, table)
     key = ", ".join(table.key)
     with storage.duckdb_connect(processed) as con:
@@ -206,7 +221,7 @@ def load_staged(processed: Path, run_id: str, table: Table) -> tuple[int, int]:
         fresh = con.sql(f"select * from {unseen} qualify row_number() over (partition by {key}) = 1",
                         params={"files": stored} if stored else None).to_arrow_table()
     fresh = fresh.select(table.schema.names).cast(table.schema)
-    write_table(fresh, table, processed, run_id)
+    write_table(fresh, table, processed, name)
     return fresh.num_rows, total - fresh.num_rows
 
 

@@ -779,7 +779,7 @@ def test_no_file_name_on_disk_comes_from_url_text(bad_run):
     assert not [f for f in files if ESCAPE in f]  # ... and no file took its name from them
     allowed = re.compile(r"raw/\d{4}/\d{2}/\d{8}T\d{6}Z-[0-9a-f]{6}-(web|files)-\d+\.warc\.gz"
                          r"|raw/raw_index/(_schema|\d{8}T\d{6}Z-[0-9a-f]{6}(-web|-files)?)\.parquet"
-                         r"|processed/[a-z_]+/([a-z_]+=[0-9A-Za-z_-]+/)?(_schema|\d{8}T\d{6}Z-[0-9a-f]{6})\.parquet"
+                         r"|processed/[a-z_]+/([a-z_]+=[0-9A-Za-z_-]+/)?(_schema|\d{8}T\d{6}Z-[0-9a-f]{6}(-\d+)?)\.parquet"
                          # derived actor tables: a build's id, a run's delta, merged deltas
                          r"|processed/[a-z_]+/([0-9a-f]{12}|run-\d{8}T\d{6}Z-[0-9a-f]{6}|run-merged-[0-9a-f]{12})"
                          r"\.parquet"

@@ -449,3 +449,15 @@ def test_a_run_after_a_kill_between_load_and_refresh_builds_the_derived_tables_w
     assert not list((processed / "actor_events").glob(f"{store.DELTA_PREFIX}*.parquet"))
     stored, computed = stored_and_computed(processed, raw)
     assert stored == computed
+
+
+def test_a_large_run_is_loaded_in_groups_of_staged_files_with_repeats_across_groups_dropped(dirs):
+    processed, raw = dirs
+    for batch in range(5):  # a3 comes in batches 1 and 3, which fall in different groups
+        rows = [article(batch * 10 + 1), article(batch * 10 + 2)] + ([article(3)] if batch in (1, 3) else [])
+        store.stage(rows, ARTICLES, processed, "r1", f"b{batch}")
+    assert store.load_staged(processed, "r1", ARTICLES, files_at_once=2) == (11, 1)
+    files = sorted(p.name for p in (processed / "articles").rglob("r1*.parquet"))
+    assert files == ["r1-1.parquet", "r1-2.parquet", "r1.parquet"]
+    with store.connect(processed, raw) as con:
+        assert con.execute("select count(*), count(distinct article_id) from articles").fetchone() == (11, 11)

@@ -152,6 +152,7 @@ def plain_loop(corpus: Path, data_dir: Path, workers: int, nlp: bool) -> None:
                 pending.popleft().result()
         while pending:
             pending.popleft().result()
+    shutdown_pool()  # as the flow does before its load
     times["process (extract, nlp, stage)"], clock = time.perf_counter() - clock, time.perf_counter()
     store.write_raw_index(acquired.raw_rows, settings.raw_dir, run_id)
     store.mark_committed(settings.processed_dir, run_id)

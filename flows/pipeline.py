@@ -40,7 +40,7 @@ from flows.archive import WarcArchive
 from flows.config import ConfigError, DatelineError, Settings, Sources
 from flows.dedup import assign_groups
 from flows.lock import data_dir_lock
-from flows.process import PageRef, batched, process_pages, worker_count
+from flows.process import PageRef, batched, process_pages, shutdown_pool, worker_count
 from flows.progress import progress
 from transforms.dedup import fingerprint
 from transforms.extract import DATELINE_VERSION
@@ -370,6 +370,10 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
                         finish_oldest()
                 while pending:
                     finish_oldest()
+        if cfg.process.runner != "dask":
+            # the worker processes hold the NLP model (~350 MB each) and the load needs none of them:
+            # stopped now, they do not add to the load's own memory (the next run starts them again)
+            shutdown_pool()
         # the commit point: every batch is staged; index the pages, then the staging must be loaded
         store.write_raw_index([row for a in acquired for row in a.raw_rows], cfg.raw_dir, run_id)
         store.mark_committed(cfg.processed_dir, run_id)

@@ -155,17 +155,25 @@ def write_table(data: pa.Table, table: Table, root: Path, name: str) -> list[Pat
 def ensure_tables(processed: Path, raw: Path) -> None:
     """Give every table its folder and an empty schema file (rewritten when the schema changes)."""
     for table in TABLES.values():
-        base = table_dir(raw if table is RAW_INDEX else processed, table)
-        folder = base / f"{table.partition}={UNKNOWN_PARTITION}" if table.partition else base
-        path = folder / SCHEMA_FILE
-        if path.exists():
-            try:
-                if storage.read_schema(path).equals(table.schema, check_metadata=False):
-                    continue
-            except (OSError, pa.ArrowInvalid):
-                pass  # unreadable: rewrite it
-        write_parquet(table.schema.empty_table(), path)
+        _ensure_schema_file(_schema_file(raw if table is RAW_INDEX else processed, table), table.schema)
     ensure_derived(processed)
+
+
+def _ensure_schema_file(path: Path, schema: pa.Schema) -> None:
+    """An empty Parquet file with ``schema`` at ``path``, unless one is there already."""
+    if path.exists():
+        try:
+            if storage.read_schema(path).equals(schema, check_metadata=False):
+                return
+        except (OSError, pa.ArrowInvalid):
+            pass  # unreadable: rewrite it
+    write_parquet(schema.empty_table(), path)
+
+
+def _schema_file(root: Path, table: Table) -> Path:
+    """A table's empty schema file (in the unknown partition of a partitioned table)."""
+    base = table_dir(root, table)
+    return base / f"{table.partition}={UNKNOWN_PARTITION}" / SCHEMA_FILE if table.partition else base / SCHEMA_FILE
 
 
 def staging_dir(processed: Path, run_id: str) -> Path:
@@ -382,10 +390,7 @@ def prepare_compaction(folder: Path, files: list[Path], table: Table) -> tuple[P
     which spills to disk past SORT_MEMORY, and streamed to the file: memory stays bounded however
     big the table (pyarrow held 20M mentions at once: 10.7 GB)."""
     name = f"compact-{uuid.uuid4().hex[:12]}.parquet"
-    manifest = folder / f".{name}{COMPACTION_MANIFEST}"
-    tmp = manifest.with_name(manifest.name + TMP_SUFFIX)
-    tmp.write_text("".join(f"{p.name}\n" for p in files), encoding="utf-8")
-    os.replace(tmp, manifest)
+    manifest = _write_manifest(folder, name, files)
     columns = ", ".join(_column_or_default(table, field) for field in table.schema)  # no hive partition column
     order = ", ".join(_quoted(c) for c in sort_key(table))
     with _sorting_connection(folder) as con:
@@ -393,6 +398,15 @@ def prepare_compaction(folder: Path, files: list[Path], table: Table) -> tuple[P
                             {"files": [str(p) for p in files]}, folder / f".{name}{COMPACTION_PENDING}",
                             table.schema)
     return manifest, rows
+
+
+def _write_manifest(folder: Path, name: str, files: list[Path]) -> Path:
+    """'.<name>.replaces': the files the merged file <name> replaces, written atomically before the merge."""
+    manifest = folder / f".{name}{COMPACTION_MANIFEST}"
+    tmp = manifest.with_name(manifest.name + TMP_SUFFIX)
+    tmp.write_text("".join(f"{p.name}\n" for p in files), encoding="utf-8")
+    os.replace(tmp, manifest)
+    return manifest
 
 
 SORT_MEMORY = "2GB"  # DuckDB's memory limit when sorting for a compaction or a derived table; it spills past it
@@ -540,14 +554,7 @@ def ensure_derived(processed: Path) -> None:
     """An empty schema file per derived table and for the sources list (so the views exist): an empty
     list is stale, so the views compute from the tables until the derived tables are built."""
     for derived in (*DERIVED_TABLES, DERIVED_MANIFEST, SUPERSEDED):
-        path = derived_dir(processed, derived) / SCHEMA_FILE
-        if path.exists():
-            try:
-                if storage.read_schema(path).equals(derived.schema, check_metadata=False):
-                    continue
-            except (OSError, pa.ArrowInvalid):
-                pass  # unreadable: rewrite it
-        write_parquet(derived.schema.empty_table(), path)
+        _ensure_schema_file(derived_dir(processed, derived) / SCHEMA_FILE, derived.schema)
 
 
 def _data_files(folder: Path) -> list[Path]:
@@ -764,11 +771,6 @@ def update_derived(processed: Path, run_id: str) -> bool:
     return True
 
 
-def _schema_file(processed: Path, table: Table) -> Path:
-    base = table_dir(processed, table)
-    return base / f"{table.partition}={UNKNOWN_PARTITION}" / SCHEMA_FILE if table.partition else base / SCHEMA_FILE
-
-
 def merge_deltas(processed: Path, at: int = DELTAS_MERGED_AT) -> int:
     """Merge a derived table's run deltas into one file once there are more than ``at`` (so that a query
     opens a few files, not one per run since the last compact); returns how many tables were merged.
@@ -780,10 +782,7 @@ def merge_deltas(processed: Path, at: int = DELTAS_MERGED_AT) -> int:
         if len(deltas) <= at:
             continue
         name = f"{DELTA_PREFIX}merged-{uuid.uuid4().hex[:12]}.parquet"
-        manifest = folder / f".{name}{COMPACTION_MANIFEST}"
-        tmp = manifest.with_name(manifest.name + TMP_SUFFIX)
-        tmp.write_text("".join(f"{p.name}\n" for p in deltas), encoding="utf-8")
-        os.replace(tmp, manifest)
+        manifest = _write_manifest(folder, name, deltas)
         order = ", ".join(_quoted(c) for c in derived.order)
         with duckdb.connect() as con:
             write_sorted(con, f"select * from read_parquet($files) order by {order}",

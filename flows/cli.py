@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 import errno
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, replace
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
-from typing import Any, TextIO, get_args
+from typing import Any, get_args
 
 import click
+import pyarrow as pa
 
 from flows.config import RUNNERS, ConfigError, DatelineError, Settings, Sources, load_config, validate_settings
+from flows.output import BATCH_ROWS, FORMATS, jsonable, write_batches, write_rows
 from transforms.extract import DATELINE_VERSION
 from transforms.schema import ActorKind
-
-FORMATS = ("table", "csv", "json", "jsonl")
-TABLE_CELL = 60  # characters shown per cell in --format table
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -282,72 +279,45 @@ def run(obj: Context, runner: str | None, dask_address: str | None, max_reject_r
         sys.exit(3)
 
 
-# --- output -----------------------------------------------------------------------------
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple, dict)):
-        text = json.dumps(_jsonable(value), ensure_ascii=False)
-    else:
-        text = str(_jsonable(value))
-    text = " ".join(text.split())
-    return text if len(text) <= TABLE_CELL else text[: TABLE_CELL - 1] + "…"
-
-
-def write_rows(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) -> int:
-    """Print rows in a format; streams for csv and jsonl. Returns the row count."""
-    count = 0
-    if fmt == "jsonl":
-        for row in rows:
-            out.write(json.dumps(_jsonable(dict(zip(columns, row, strict=True))), ensure_ascii=False) + "\n")
-            count += 1
-    elif fmt == "json":
-        out.write("[")
-        for row in rows:
-            out.write(("," if count else "") + "\n  " +
-                      json.dumps(_jsonable(dict(zip(columns, row, strict=True))), ensure_ascii=False))
-            count += 1
-        out.write("\n]\n" if count else "]\n")
-    elif fmt == "csv":
-        writer = csv.writer(out)
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_cell(v) if isinstance(v, (list, tuple, dict)) else _jsonable(v) for v in row])
-            count += 1
-    else:
-        cells = [[_cell(v) for v in row] for row in rows]
-        count = len(cells)
-        widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
-        out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
-        out.write("  ".join("-" * w for w in widths) + "\n")
-        for r in cells:
-            out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
-    return count
-
+# --- output --------------------------------------------------------------------------------
 
 def format_option(default: str = "table", choices: Sequence[str] = FORMATS) -> Callable[[Any], Any]:
     return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
                         help="Output format.")
 
 
-def _stream(cursor: Any, size: int = 1000) -> Iterator[tuple[Any, ...]]:
-    while batch := cursor.fetchmany(size):
-        yield from batch
+def _one_line(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+
+
+def query_batches(con: Any, sql: str, params: dict[str, str]) -> pa.RecordBatchReader | None:
+    """``sql``'s rows as Arrow batches (None for a statement with no result); a DuckDB error becomes a
+    one-line Error."""
+    import duckdb
+
+    try:
+        relation = con.sql(sql, params=params or None)
+        return None if relation is None else relation.to_arrow_reader(BATCH_ROWS)
+    except duckdb.Error as exc:
+        raise _one_line(exc) from None
+
+
+def print_query(con: Any, sql: str, params: dict[str, str], fmt: str) -> None:
+    """Print ``sql``'s rows to stdout in ``fmt``."""
+    reader = query_batches(con, sql, params)
+    if reader is not None:
+        print_batches(reader, fmt)
+
+
+def print_batches(reader: pa.RecordBatchReader, fmt: str) -> None:
+    """Print a query's batches to stdout in ``fmt``. An error while the rows stream (a cast that fails
+    on row 10,000) is a one-line Error too."""
+    import duckdb
+
+    try:
+        write_batches(sys.stdout, reader, fmt)
+    except (duckdb.Error, pa.ArrowException) as exc:
+        raise _one_line(exc) from None
 
 
 # --- sql / query ----------------------------------------------------------------------------
@@ -366,7 +336,6 @@ def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None) -> Non
         dateline sql --format csv "select url, title, published_at from articles" > articles.csv
         dateline sql --write-db corpus.duckdb     # then: duckdb corpus.duckdb
     """
-    import duckdb
 
     from flows import store
 
@@ -382,12 +351,7 @@ def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None) -> Non
         return
     assert query is not None
     con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
-    try:
-        cursor = con.execute(query)
-    except duckdb.Error as exc:
-        raise click.ClickException(str(exc).strip().splitlines()[0]) from None
-    columns = [d[0] for d in cursor.description or []]
-    write_rows(sys.stdout, columns, _stream(cursor), fmt)
+    print_query(con, query, {}, fmt)
 
 
 def _query_choices() -> list[str]:
@@ -409,7 +373,6 @@ def query(obj: Context, name: str, params: tuple[tuple[str, str], ...], fmt: str
         dateline query articles_per_site_month
         dateline query quarantine_reasons --format csv
     """
-    import duckdb
 
     from flows import store
 
@@ -424,11 +387,7 @@ def query(obj: Context, name: str, params: tuple[tuple[str, str], ...], fmt: str
     if missing:
         raise click.UsageError(f"{name} needs -p {missing[0]} VALUE")
     con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
-    try:
-        cursor = con.execute(text, given) if given else con.execute(text)
-    except duckdb.Error as exc:
-        raise click.ClickException(str(exc).strip().splitlines()[0]) from None
-    write_rows(sys.stdout, [d[0] for d in cursor.description or []], _stream(cursor), fmt)
+    print_query(con, text, given, fmt)
 
 
 # --- timeline / actors ---------------------------------------------------------------------
@@ -449,25 +408,43 @@ def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         raise click.BadParameter(f"{value!r} is not a date like 2023-01-31") from None
 
 
-def _event_day(value: date | None, precision: str | None) -> str | None:
-    """An event date as precise as the text gave it: '2023-01-04', '2022-12' (month), '1942' (year)."""
-    if value is None:
-        return None
-    if precision == "year":
-        return f"{value.year:04d}"
-    if precision == "month":
-        return f"{value.year:04d}-{value.month:02d}"
-    return value.isoformat()
+def event_days(dates: pa.Array, precisions: pa.Array) -> pa.Array:
+    """Event dates as precise as the text gave them: '2023-01-04', '2022-12' (month), '1942' (year)."""
+    import pyarrow.compute as pc
+
+    days = pc.cast(dates, pa.string())
+    for precision, length in (("year", 4), ("month", 7)):
+        days = pc.if_else(pc.fill_null(pc.equal(precisions, precision), False),
+                          pc.utf8_slice_codeunits(days, 0, length), days)
+    return days
 
 
-def _execute(con: Any, sql: str, params: dict[str, str]) -> Any:
-    """A cursor over ``sql`` with its parameters bound; a DuckDB error becomes a one-line Error."""
-    import duckdb
+def _timeline_table(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """The --format table columns of a timeline: the event's day as precise as its date, then the rest."""
+    schema = pa.schema([(c, pa.string()) for c in TIMELINE_TABLE])
 
-    try:
-        return con.execute(sql, params)
-    except duckdb.Error as exc:
-        raise click.ClickException(str(exc).strip().splitlines()[0]) from None
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in reader:
+            columns = [batch.column(c) for c in TIMELINE_TABLE[1:]]
+            yield pa.RecordBatch.from_arrays(
+                [event_days(batch.column("event_date"), batch.column("date_precision")), *columns], schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def timeline_batches(con: Any, actor: str, since: str = "", until: str = "", about: str = "") -> pa.RecordBatchReader:
+    """An actor's timeline (sql/actor_timeline.sql) as Arrow batches, after checking the actor is named
+    in the corpus: what `dateline timeline` prints, and what bench/duckdb_scale.py times."""
+    from flows import store
+
+    exists = query_batches(con, _ACTOR_EXISTS, {"actor": actor})
+    assert exists is not None
+    if exists.read_all().column(0)[0].as_py() == 0:
+        raise click.ClickException(f"no actor named '{actor}' (try: dateline actors)")
+    reader = query_batches(con, store.read_query("actor_timeline"),
+                           {"actor": actor, "since": since, "until": until, "about": about})
+    assert reader is not None
+    return reader
 
 
 @cli.command()
@@ -491,18 +468,8 @@ def timeline(obj: Context, actor: str, since: str, until: str, about: str, fmt: 
     from flows import store
 
     con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
-    if _execute(con, _ACTOR_EXISTS, {"actor": actor}).fetchall()[0][0] == 0:
-        raise click.ClickException(f"no actor named '{actor}' (try: dateline actors)")
-    cursor = _execute(con, store.read_query("actor_timeline"),
-                      {"actor": actor, "since": since, "until": until, "about": about})
-    columns = [d[0] for d in cursor.description or []]
-    if fmt != "table":
-        write_rows(sys.stdout, columns, _stream(cursor), fmt)
-        return
-    at = {c: i for i, c in enumerate(columns)}
-    rows = ([_event_day(r[at["event_date"]], r[at["date_precision"]]), *(r[at[c]] for c in TIMELINE_TABLE[1:])]
-            for r in _stream(cursor))
-    write_rows(sys.stdout, TIMELINE_TABLE, rows, "table")
+    reader = timeline_batches(con, actor, since, until, about)
+    print_batches(_timeline_table(reader) if fmt == "table" else reader, fmt)
 
 
 @cli.command()
@@ -520,9 +487,8 @@ def actors(obj: Context, top: int, kind: str | None, fmt: str) -> None:
     from flows import store
 
     con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
-    cursor = _execute(con, store.read_query("top_actors"),
-                      {"since": "", "until": "", "kind": kind or "", "limit": str(top)})
-    write_rows(sys.stdout, [d[0] for d in cursor.description or []], _stream(cursor), fmt)
+    print_query(con, store.read_query("top_actors"),
+                {"since": "", "until": "", "kind": kind or "", "limit": str(top)}, fmt)
 
 
 @cli.command()
@@ -627,8 +593,7 @@ def revisions(obj: Context, article: str | None, since: str, fmt: str) -> None:
 
     con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
     if article is None:
-        cursor = con.execute(store.read_query("revisions"), {"since": since})
-        write_rows(sys.stdout, [d[0] for d in cursor.description or []], _stream(cursor), fmt)
+        print_query(con, store.read_query("revisions"), {"since": since}, fmt)
         return
     versions = con.execute(
         "select fetched_at, title, text from articles where article_id = $a or url = $a or canonical_url = $a "
@@ -670,7 +635,7 @@ def status(obj: Context, fmt: str) -> None:
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchall()
         if fmt == "json":
-            report[name] = [_jsonable(dict(zip(columns, r, strict=True))) for r in rows]
+            report[name] = [jsonable(dict(zip(columns, r, strict=True))) for r in rows]
             continue
         sys.stdout.write(f"== {title}\n")
         write_rows(sys.stdout, columns, rows, "table")
@@ -725,7 +690,7 @@ def extract(obj: Context, paths: tuple[Path, ...], fmt: str, url: str | None) ->
                  for c in columns] for o in outcomes)
         write_rows(sys.stdout, columns, rows, "table")
         return
-    records = (_jsonable(o) for o in outcomes)
+    records = (jsonable(o) for o in outcomes)
     if fmt == "json":
         first = True
         sys.stdout.write("[")

@@ -1,5 +1,6 @@
 """`dateline serve --interval 5` starts its own local Prefect server, runs the pipeline on schedule,
-and stops cleanly, server included. A real server and real scheduled flow runs (about 30 s)."""
+and stops cleanly on SIGINT or SIGTERM, server included. A real server and real scheduled flow runs
+(about 30 s each)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 SEED_DIR = Path(__file__).parent / "fixtures" / "seed"
 
@@ -34,7 +36,16 @@ def started_runs(url: str) -> list[dict]:
     return list(response.json())
 
 
-def test_serve_runs_on_schedule_and_stops_with_its_server(tmp_path):
+def _default_sigint() -> None:
+    """In the child: SIGINT as a terminal's foreground process has it. A shell without job control starts
+    background commands with SIGINT ignored, and a child inherits that: a test suite started that way
+    (`make test &` in a script) would otherwise send a Ctrl-C the child cannot hear."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+# Ctrl-C in a terminal, and what service managers (systemd, docker stop, supervisord) send
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_runs_on_schedule_and_stops_with_its_server(tmp_path, stop):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false")
     data = tmp_path / "data"
@@ -42,7 +53,8 @@ def test_serve_runs_on_schedule_and_stops_with_its_server(tmp_path):
     with open(stderr, "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "--data-dir", str(data), "serve", "--interval", "5",
                                  "--html-dir", str(SEED_DIR), "--workers", "1"],
-                                env=env, stdout=subprocess.PIPE, stderr=err, cwd=Path(__file__).parent.parent)
+                                env=env, stdout=subprocess.PIPE, stderr=err, cwd=Path(__file__).parent.parent,
+                                preexec_fn=_default_sigint)
     try:
         url = wait_for(lambda: re.search(r"Prefect server and UI: (http://127\.0\.0\.1:\d+)", stderr.read_text()),
                        120, "the server address")[1]
@@ -52,7 +64,7 @@ def test_serve_runs_on_schedule_and_stops_with_its_server(tmp_path):
         wait_for(lambda: [p for p in runs.glob("*.parquet") if p.name != "_schema.parquet"] if runs.exists()
                  else None, 90, "a scheduled run")
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode is not None
     assert out == b""  # stdout carries only data; serve prints none

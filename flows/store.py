@@ -601,12 +601,12 @@ def _stored_rows_sql(processed: Path, derived: Derived) -> str:
     # the data files by name, without the empty schema file: from that, DuckDB would estimate the
     # table empty and build its joins' hash tables on it, scanning it whole
     files = ", ".join(sql_literal(storage.sql_location(p)) for p in _data_files(derived_dir(processed, derived)))
-    rows = f"select {columns} from read_parquet([{files}])"
     if derived.name == "mention_days":
         return (f"select day, sum(mentions)::bigint as mentions from read_parquet([{files}]) group by day "
                 "having sum(mentions) <> 0")  # a day whose mentions were all superseded has none
     if derived.name == "actor_names":
         return f"select distinct {columns} from read_parquet([{files}])"
+    rows = f"select {columns} from read_parquet([{files}])"
     superseded = _data_files(derived_dir(processed, SUPERSEDED))
     if derived.name in PER_VERSION and superseded:
         listed = ", ".join(sql_literal(storage.sql_location(p)) for p in superseded)

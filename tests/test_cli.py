@@ -178,3 +178,21 @@ def test_compact_merges_files_and_keeps_every_row(runner, data_dir):
     assert len(list(partition.glob("*.parquet"))) == 1
     count = invoke(runner, "--data-dir", str(data_dir), "sql", "--format", "csv", "select count(*) as n from articles")
     assert count.stdout.splitlines() == ["n", "2"]
+
+
+def test_an_error_no_handler_foresaw_is_one_line_and_v_shows_its_traceback(tmp_path):
+    """The console entry point's last resort (flows.cli.main), run as a user runs the command: a data dir
+    whose `processed` is a file makes the store raise NotADirectoryError, which nothing else handles."""
+    import subprocess
+    import sys
+
+    (tmp_path / "processed").write_text("not a folder")
+    command = [sys.executable, "-m", "flows.cli", "--data-dir", str(tmp_path), "sql", "select 1"]
+    quiet = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parent.parent, timeout=120)
+    assert quiet.returncode == 1 and quiet.stdout == ""
+    assert quiet.stderr.startswith("Error: unexpected NotADirectoryError: ")
+    assert len(quiet.stderr.strip().splitlines()) == 1 and "run with -v" in quiet.stderr
+    verbose = subprocess.run(command[:3] + ["-v"] + command[3:], capture_output=True, text=True,
+                             cwd=Path(__file__).parent.parent, timeout=120)
+    assert verbose.returncode == 1 and "Traceback (most recent call last)" in verbose.stderr
+    assert verbose.stderr.strip().splitlines()[-1].startswith("NotADirectoryError: ")

@@ -21,7 +21,7 @@ select a.actor_id,
        count(distinct m.article_id)                   as shared_articles
 from current_mentions as m
 join sentences as s on s.article_id = m.article_id and s.sentence_id = m.sentence_id
-join actors as a on a.actor_id = m.actor_id
+join actor_labels as a on a.actor_id = m.actor_id
 where m.actor_id not in (select actor_id from actor)
 group by a.actor_id, a.name, a.kind
 order by shared_sentences desc, shared_articles desc, a.name, a.actor_id

@@ -15,7 +15,7 @@ named as (
     select x.event_id, list(a.name order by x.position)  as actors
     from (select event_id, unnest(actor_ids) as actor_id, generate_subscripts(actor_ids, 1) as position
           from hits) as x
-    join actors as a on a.actor_id = x.actor_id
+    join actor_labels as a on a.actor_id = x.actor_id
     group by x.event_id
 )
 select h.event_date,

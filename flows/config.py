@@ -149,7 +149,8 @@ def load_config(path: Path | None) -> tuple[Settings, Sources]:
         settings = replace(settings, data_dir=Path(env_dir))
     for key in ROOT_KEYS:
         if value := os.environ.get(f"DATELINE_{key.upper()}"):
-            settings = replace(settings, **{key: value})
+            root: dict[str, Any] = {key: value}
+            settings = replace(settings, **root)
     if os.environ.get("DATELINE_ALLOW_PRIVATE_NETWORKS", "").strip().lower() in {"1", "true", "yes"}:
         settings = replace(settings, fetch=replace(settings.fetch, allow_private_networks=True))
     return settings, sources

@@ -145,7 +145,7 @@ def _bounded(timeout: float | None) -> float | None:
     deadline = getattr(_time_limit, "deadline", None)
     if deadline is None:
         return timeout
-    left = deadline - time.monotonic()
+    left = float(deadline) - time.monotonic()
     if left <= 0:
         raise TimeLimitExceeded("the request's total time limit has passed")
     return left if timeout is None else min(timeout, left)

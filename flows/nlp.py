@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from flows.config import ConfigError
 from transforms.nlp import analyze_article, article_texts, pos_of
@@ -60,12 +61,12 @@ def add_nlp(pages: Sequence[ExtractedPage], model: str) -> list[ExtractedPage]:
     return out
 
 
-def _verb_lemmatizer(nlp):  # type: ignore[no-untyped-def]
+def _verb_lemmatizer(nlp: Any) -> Callable[[Any], str]:
     """Lemmas on demand from the pipeline's own rule lemmatizer, for the few verbs analysis needs."""
     lemmatizer = nlp.get_pipe("lemmatizer")
     cache: dict[tuple[str, str], str] = {}
 
-    def lemmatize(token) -> str:  # type: ignore[no-untyped-def]
+    def lemmatize(token: Any) -> str:
         key = (token.lower_, token.tag_)
         if key not in cache:
             token.pos_ = pos_of(token)

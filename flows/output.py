@@ -214,7 +214,7 @@ def write_batches(out: TextIO, reader: pa.RecordBatchReader, fmt: str) -> int:
             padded = [pc.utf8_rpad(c, width=w, padding=" ") for c, w in zip(cells, widths, strict=True)]
             lines = pc.utf8_rtrim(pc.binary_join_element_wise(*padded, "  "), characters=" ")
             out.write(_joined(lines) + "\n")
-        return table.num_rows
+        return int(table.num_rows)
     if fmt == "csv":
         csv.writer(out).writerow(names)  # lines end in \r\n, as Python's csv writer and RFC 4180 end them
         for batch in reader:

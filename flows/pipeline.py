@@ -184,7 +184,7 @@ def batch_submitter(cfg: Settings, run_id: str) -> Iterator[Submit]:
     if cfg.process.runner != "dask":
         yield lambda batch_id, refs: process_task.submit(batch_id, refs, cfg, run_id)
         return
-    from prefect_dask import DaskTaskRunner  # imported only for runner 'dask'
+    from prefect_dask.task_runners import DaskTaskRunner  # imported only for runner 'dask'
 
     on_worker = replace(cfg, process=replace(cfg.process, workers=1))
     with DaskTaskRunner(address=cfg.process.dask_address) as runner:

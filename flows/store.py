@@ -470,7 +470,7 @@ def _write_groups(writer: pq.ParquetWriter, pending: list[pa.Table], row_group_s
     if not pending:
         return 0
     data = pa.concat_tables(pending)
-    whole = data.num_rows if final else data.num_rows - data.num_rows % row_group_size
+    whole = int(data.num_rows if final else data.num_rows - data.num_rows % row_group_size)
     if whole:
         writer.write_table(data.slice(0, whole), row_group_size=row_group_size)
     pending[:] = [data.slice(whole)] if whole < data.num_rows else []

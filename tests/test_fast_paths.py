@@ -18,14 +18,14 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from flows.archive import iter_warc_pages
-from transforms import bylines, images
+from transforms import bylines, images, metadata
 from transforms.bylines import dom_bylines
 from transforms.credits import Caseless
 from transforms.extract import count_words, decode_html, parse_html, teaser_share
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "sample.warc.gz"
 
-PATTERNS = {f"{module.__name__}.{name}": value for module in (images, bylines)
+PATTERNS = {f"{module.__name__}.{name}": value for module in (images, bylines, metadata)
             for name, value in vars(module).items() if isinstance(value, Caseless)}
 # letters whose case pairs are special (Kelvin sign, long s, dotted and dotless i), accents, separators
 TRICKY = "aAkKsSiItTeE\u212a\u017f\u0130\u0131éÉ-_ 12\u00a0"

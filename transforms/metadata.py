@@ -15,6 +15,7 @@ from typing import Any
 from babel import Locale
 from lxml.html import HtmlElement
 
+from transforms.credits import Caseless
 from transforms.schema import Precision
 
 _ARTICLE_TYPES = frozenset({
@@ -92,7 +93,7 @@ def read_page_metadata(tree: HtmlElement) -> PageMetadata:
 
 _SUBTITLE_CLASSES = ("subtitle", "subheadline", "sub-headline", "subheader", "standfirst", "dek", "deck",
                      "strapline", "kicker")
-_SUBTITLE_CLASS = re.compile("|".join(_SUBTITLE_CLASSES), re.IGNORECASE)
+_SUBTITLE_CLASS = Caseless("|".join(_SUBTITLE_CLASSES))
 
 
 def subtitle_texts(tree: HtmlElement) -> list[str]:

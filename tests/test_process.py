@@ -72,3 +72,28 @@ def test_raw_ref_round_trip_and_bad_refs(tmp_path):
         split_raw_ref("no-offset.warc.gz")
     with pytest.raises(ArchiveError):
         read_raw(tmp_path, "2026/01/missing.warc.gz#0")
+
+
+def test_each_archived_record_is_a_gzip_member_of_its_own_that_other_tools_read(tmp_path):
+    """The archive's compression (GzipMembers, zlib level 6): a record's offset starts a gzip member
+    that decompresses alone, and the whole file is a WARC that warcio and gzip read end to end."""
+    import gzip
+    import zlib
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    bodies = [f"<html><p>page {i}</p>{'x' * (i * 5000)}</html>".encode() for i in range(5)]
+    refs = archived(tmp_path, bodies)
+    [path] = list(tmp_path.rglob("*.warc.gz"))
+    data = path.read_bytes()
+    offsets = [int(r.raw_ref.split("#")[1]) for r in refs]
+    for ref, offset, body in zip(refs, offsets, bodies, strict=True):
+        member = zlib.decompressobj(zlib.MAX_WBITS + 16)
+        record = member.decompress(data[offset:])
+        assert record.startswith(b"WARC/1.0\r\n") and b"WARC-Type: resource" in record and body in record
+        assert member.eof and record.count(b"WARC/1.0\r\n") == 1  # one record a member
+        assert read_raw(tmp_path, ref.raw_ref).payload == body
+    with open(path, "rb") as stream:
+        types = [r.rec_type for r in ArchiveIterator(stream)]
+    assert types == ["warcinfo"] + ["resource"] * len(bodies)
+    assert gzip.decompress(data).count(b"WARC/1.0\r\n") == 1 + len(bodies)

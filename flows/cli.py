@@ -337,7 +337,6 @@ def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None) -> Non
         dateline sql --format csv "select url, title, published_at from articles" > articles.csv
         dateline sql --write-db corpus.duckdb     # then: duckdb corpus.duckdb
     """
-
     from flows import store
 
     if write_db is None and not query:
@@ -374,7 +373,6 @@ def query(obj: Context, name: str, params: tuple[tuple[str, str], ...], fmt: str
         dateline query articles_per_site_month
         dateline query quarantine_reasons --format csv
     """
-
     from flows import store
 
     text = store.read_query(name)

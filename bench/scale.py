@@ -16,8 +16,9 @@ article (texts repeat, as wire copies do). Then, each in a fresh process and dat
 
 Prefect's overhead is flow time / plain-loop time - 1. The temporary API costs a run a fixed few
 seconds (start, stop), so its share shrinks as the corpus grows. The first run in a fresh
-PREFECT_HOME also creates the API's database: a 10-page run does that first, timed apart. Memory is flat when the larger
-run's peak is close to the smaller run's (batches are bounded; nothing holds the whole corpus).
+PREFECT_HOME also creates the API's database: a 10-page run does that first, timed apart. Memory
+is flat when the larger run's peak is close to the smaller run's (batches are bounded; nothing
+holds the whole corpus).
 
     python bench/scale.py [--sizes 1000,3000] [--workers 2] [--no-nlp]
     python bench/scale.py --sizes 10000 --flow-only     # peak memory at 10,000 pages (scale-flow-only.json)

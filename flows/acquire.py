@@ -11,6 +11,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -286,14 +287,31 @@ def archive_files(sources: Sources, settings: FetchSettings, archive: WarcArchiv
         for path in iter_html_files(Path(folder)):
             result.discovered += 1
             _archive_html_file(path, folder, settings, archive, run_id, known, result)
-    for warc in sources.warcs:
-        with open(warc, "rb") as stream:
-            for page in iter_warc_pages(stream, settings.max_bytes):
-                if page.record_type == "response" and page.status is None:
-                    continue
-                result.discovered += 1
-                _archive_warc_page(page, warc, archive, run_id, known, result)
+    # WARC records are read in order and archived by a thread each, a few at a time (one thread per
+    # core): most of the work is compressing them, which runs at once in threads (zlib lets go of the
+    # GIL). Pages keep the input order. One URL's same bytes twice in flight at once may both be
+    # archived (each row points at a whole record).
+    threads = os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: deque[Future[Acquired]] = deque()
+        for warc in sources.warcs:
+            with open(warc, "rb") as stream:
+                for page in iter_warc_pages(stream, settings.max_bytes):
+                    if page.record_type == "response" and page.status is None:
+                        continue
+                    result.discovered += 1
+                    pending.append(pool.submit(_archive_warc_page, page, warc, archive, run_id, known))
+                    if len(pending) > 2 * threads:  # bounded: each holds a page's bytes
+                        _add(result, pending.popleft().result())
+        while pending:
+            _add(result, pending.popleft().result())
     return result
+
+
+def _add(result: Acquired, part: Acquired) -> None:
+    result.pages += part.pages
+    result.rejects += part.rejects
+    result.raw_rows += part.raw_rows
 
 
 def _archive_html_file(path: Path, folder: str, settings: FetchSettings, archive: WarcArchive,
@@ -319,7 +337,9 @@ def _archive_html_file(path: Path, folder: str, settings: FetchSettings, archive
 
 
 def _archive_warc_page(page, warc: str, archive: WarcArchive, run_id: str,  # type: ignore[no-untyped-def]
-                       known: KnownRaw, result: Acquired) -> None:
+                       known: KnownRaw) -> Acquired:
+    """Archive one WARC page; its page, reject and raw row (runs in a thread of archive_files)."""
+    result = Acquired()
     fetched_at = page.date or datetime.now(UTC)
     if page.record_type == "response":
         def write():  # type: ignore[no-untyped-def]
@@ -345,6 +365,7 @@ def _archive_warc_page(page, warc: str, archive: WarcArchive, run_id: str,  # ty
                                      detail="record larger than the size limit (archived truncated)"))
     else:
         result.pages.append(PageRef(page.url, _ref(raw), fetched_at, page.content_type))
+    return result
 
 
 def _ref(raw: RawRecord) -> str:

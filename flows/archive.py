@@ -74,7 +74,6 @@ class WarcArchive:
         self.max_file_bytes = max_file_bytes
         self._lock = threading.Lock()
         self._file: BinaryIO | None = None
-        self._writer: WARCWriter | None = None
         self._relpath = ""
         self._n = -1
         self._good_end = 0  # where the last complete record of the current file ends
@@ -115,18 +114,20 @@ class WarcArchive:
         path = self._spool / self._relpath
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(path, "ab")  # noqa: SIM115 - closed in close()/rotation
-        self._writer = WARCWriter(GzipMembers(self._file), gzip=False)
-        info = self._writer.create_warcinfo_record(path.name, {
+        info = self._builder().create_warcinfo_record(path.name, {
             "software": f"Dateline/{DATELINE_VERSION} (warcio)",
             "format": "WARC File Format 1.0",
             "isPartOf": self.run_id,
         })
-        self._writer.write_record(info)
+        self._file.write(gzipped([info]))
         self._file.flush()
         self._good_end = self._file.tell()
 
     def _write(self, records: list) -> StoredRecord:  # type: ignore[type-arg]
-        """Write records (the first is the one referenced) and flush; returns the first's place."""
+        """Write records (the first is the one referenced) and flush; returns the first's place. They are
+        compressed before the lock is taken: threads writing at once (the fetcher's, archive_files' per
+        input file) compress at once, as zlib lets go of the GIL."""
+        data = gzipped(records)
         with self._lock:
             if self.failure is not None:
                 raise self.failure
@@ -134,10 +135,9 @@ class WarcArchive:
                 if self._file is None or self._file.tell() > self.max_file_bytes:
                     self._good_end = 0
                     self._open_next()
-                assert self._file is not None and self._writer is not None
+                assert self._file is not None
                 offset = self._file.tell()
-                for record in records:
-                    self._writer.write_record(record)
+                self._file.write(data)
                 self._file.flush()
                 self._good_end = self._file.tell()
                 return StoredRecord(self._relpath, offset)
@@ -152,7 +152,7 @@ class WarcArchive:
         if self._file is not None:
             with contextlib.suppress(OSError):  # flushing the buffer fails again; the descriptor is closed anyway
                 self._file.close()
-            self._file = self._writer = None
+            self._file = None
         try:
             if self._good_end:
                 os.truncate(path, self._good_end)
@@ -208,6 +208,15 @@ class WarcArchive:
     def _builder(self) -> WARCWriter:
         # record construction needs no file; a throwaway writer keeps it outside the lock
         return WARCWriter(io.BytesIO(), gzip=False)
+
+
+def gzipped(records: list) -> bytes:  # type: ignore[type-arg]
+    """WARC records as the archive stores them: each its own gzip member (GzipMembers)."""
+    buffer = io.BytesIO()
+    writer = WARCWriter(GzipMembers(buffer), gzip=False)
+    for record in records:
+        writer.write_record(record)
+    return buffer.getvalue()
 
 
 class GzipMembers:

@@ -132,7 +132,7 @@ def plain_loop(corpus: Path, data_dir: Path, workers: int, nlp: bool) -> None:
     from flows.acquire import archive_files, known_raw
     from flows.archive import WarcArchive
     from flows.config import ProcessSettings, Settings, Sources
-    from flows.pipeline import LOCAL_BATCHES_IN_FLIGHT, load_run, new_run_id, process_batch, warm_workers
+    from flows.pipeline import LOCAL_BATCHES_IN_FLIGHT, load_run, new_run_id, process_batch
     from flows.process import batched, shutdown_pool
 
     settings = Settings(data_dir=data_dir, process=ProcessSettings(workers=workers, nlp=nlp))
@@ -141,10 +141,8 @@ def plain_loop(corpus: Path, data_dir: Path, workers: int, nlp: bool) -> None:
     times: dict[str, float] = {}
     clock = time.perf_counter()
     store.ensure_tables(settings.processed_dir, settings.raw_dir)
-    sources = Sources(warcs=(str(corpus),))
-    warm_workers(sources, settings)  # as the flow does before archiving
     with WarcArchive(settings.raw_dir, f"{run_id}-files", started) as archive:
-        acquired = archive_files(sources, settings.fetch, archive, run_id, known_raw([]))
+        acquired = archive_files(Sources(warcs=(str(corpus),)), settings.fetch, archive, run_id, known_raw([]))
     times["archive"], clock = time.perf_counter() - clock, time.perf_counter()
     # as the flow submits them: LOCAL_BATCHES_IN_FLIGHT batches at once, in threads (one being staged
     # while the next is processed), so the comparison holds the pipeline's design equal and isolates Prefect

@@ -259,23 +259,6 @@ def read_html_file(path: Path, max_bytes: int) -> tuple[bytes, bool]:
     return data[:max_bytes], len(data) > max_bytes
 
 
-WARC_BYTES_PER_PAGE = 60_000  # for estimates: the sample's gzipped records average 59 KB
-
-
-def local_page_estimate(sources: Sources) -> int:
-    """About how many pages the saved-page folders and WARC files of ``sources`` hold: files counted,
-    WARC files by their size."""
-    files = sum(1 for folder in sources.html_dirs for _ in iter_html_files(Path(folder)))
-    return files + sum(_size(warc) // WARC_BYTES_PER_PAGE for warc in sources.warcs)
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:  # archiving it will say what is wrong
-        return 0
-
-
 def archive_files(sources: Sources, settings: FetchSettings, archive: WarcArchive, run_id: str,
                   known: KnownRaw) -> Acquired:
     """Copy saved pages (--html-dir) and WARC response records (--warc) into the archive.

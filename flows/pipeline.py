@@ -35,12 +35,12 @@ from prefect.runtime import flow_run
 from prefect.settings import get_current_settings
 
 from flows import storage, store
-from flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw, local_page_estimate
+from flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw
 from flows.archive import WarcArchive
 from flows.config import ConfigError, DatelineError, Settings, Sources
 from flows.dedup import assign_groups
 from flows.lock import data_dir_lock
-from flows.process import IN_PROCESS_BELOW, PageRef, batched, process_pages, shutdown_pool, start_workers, worker_count
+from flows.process import PageRef, batched, process_pages, shutdown_pool, worker_count
 from flows.progress import progress
 from transforms.dedup import fingerprint
 from transforms.extract import DATELINE_VERSION
@@ -199,17 +199,6 @@ def batch_submitter(cfg: Settings, run_id: str) -> Iterator[Submit]:
             process_task, parameters={"batch_id": batch_id, "refs": refs, "settings": on_worker, "run_id": run_id})
 
 
-def warm_workers(src: Sources, cfg: Settings) -> None:
-    """Before archiving saved pages or WARC files: start the local worker processes, so they import
-    and load the model while this process archives (5.7 s at 1,000 pages, which the workers' ~3 s
-    start used to follow). On 2 cores the plain loop at 1,000 pages took 50.0 s against 51.0 s
-    (medians of 3); more where cores sit idle during archiving. Not for a few pages (they are
-    processed in this process), nor on Dask."""
-    if cfg.process.runner != "dask" and local_page_estimate(src) >= IN_PROCESS_BELOW:
-        nlp_model = cfg.process.nlp_model if cfg.process.nlp else None
-        start_workers(worker_count(cfg.process.workers), nlp_model)
-
-
 def process_batch(batch_id: str, refs: list[PageRef], settings: Settings, run_id: str) -> BatchResult:
     """The process task's work, without Prefect (bench/scale.py times it in a plain loop)."""
     nlp_model = settings.process.nlp_model if settings.process.nlp else None
@@ -362,7 +351,6 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
             if src.feeds or src.sitemaps or src.urls:
                 acquired.append(fetch_task(src, cfg, run_id, started_at, archived))
             if src.warcs or src.html_dirs:
-                warm_workers(src, cfg)
                 archived += [row for a in acquired for row in a.raw_rows]  # what this run's fetch task added
                 acquired.append(archive_files_task(src, cfg, run_id, started_at, archived))
             pages = [p for a in acquired for p in a.pages]

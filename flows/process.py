@@ -107,27 +107,6 @@ def shutdown_pool() -> None:
             _POOL = None
 
 
-def _ready(nlp_model: str | None) -> None:
-    """In a worker process (which imported this module, and with it the extractor): load the NLP model,
-    as the first batch would."""
-    if nlp_model is not None:
-        from flows.nlp import load_model
-
-        load_model(nlp_model)
-
-
-def start_workers(workers: int, nlp_model: str | None) -> None:
-    """Start the worker processes now, each importing the extractor and loading the model, and return at
-    once: a run that knows it will need them calls this before archiving its inputs, and the workers
-    get ready (~3 s of imports and model loading each) while the main process archives. A failure
-    here (a model not installed) is left for the first batch to raise, as without this."""
-    if workers <= 1:
-        return
-    pool = _pool(workers)
-    for _ in range(workers):  # submitted at once: each spawns a process of its own
-        pool.submit(_ready, nlp_model)
-
-
 def process_pages(raw_root: Path, refs: Sequence[PageRef], run_id: str, workers: int,
                   nlp_model: str | None = None) -> list[Outcome]:
     """Outcomes for refs, in order; spread over ``workers`` processes when that pays off. With

@@ -97,32 +97,3 @@ def test_each_archived_record_is_a_gzip_member_of_its_own_that_other_tools_read(
         types = [r.rec_type for r in ArchiveIterator(stream)]
     assert types == ["warcinfo"] + ["resource"] * len(bodies)
     assert gzip.decompress(data).count(b"WARC/1.0\r\n") == 1 + len(bodies)
-
-
-def _workers() -> list[multiprocessing.Process]:
-    return [p for p in multiprocessing.active_children() if "resource_tracker" not in (p.name or "")]
-
-
-@pytest.mark.parametrize(("inputs", "runner", "started"), [
-    ("sample_warc", "local", 2),  # 9 MB of WARC: about 150 pages, batches for the workers
-    ("one_page", "local", 0),  # processed in this process: no workers to start
-    ("sample_warc", "dask", 0),  # the Dask workers process it
-])
-def test_a_run_over_local_inputs_starts_its_workers_before_archiving_them(tmp_path, inputs, runner, started):
-    from flows.config import ProcessSettings, Settings, Sources
-    from flows.pipeline import warm_workers
-
-    sources = (Sources(warcs=(str(Path(__file__).parent.parent / "data" / "sample" / "sample.warc.gz"),))
-               if inputs == "sample_warc" else Sources(html_dirs=(str(SEED.parent),)))
-    settings = Settings(data_dir=tmp_path, process=ProcessSettings(workers=2, nlp=False, runner=runner,
-                                                                   dask_address="tcp://127.0.0.1:1"))
-    shutdown_pool()
-    try:
-        warm_workers(sources, settings)
-        assert len(_workers()) == started
-        if started:  # the pool the first batch uses is the one started
-            refs = archived(tmp_path / "raw", [SEED.read_bytes()] * IN_PROCESS_BELOW)
-            assert all(isinstance(o, ExtractedPage) for o in process_pages(tmp_path / "raw", refs, "r", 2))
-            assert len(_workers()) == started
-    finally:
-        shutdown_pool()

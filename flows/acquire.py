@@ -259,6 +259,11 @@ def read_html_file(path: Path, max_bytes: int) -> tuple[bytes, bool]:
     return data[:max_bytes], len(data) > max_bytes
 
 
+# parsing records holds the GIL, so more threads gain little; each page in flight holds its bytes
+# (up to fetch.max_bytes), and 2 * ARCHIVE_THREADS are in flight
+ARCHIVE_THREADS = 8
+
+
 def archive_files(sources: Sources, settings: FetchSettings, archive: WarcArchive, run_id: str,
                   known: KnownRaw) -> Acquired:
     """Copy saved pages (--html-dir) and WARC response records (--warc) into the archive.
@@ -271,10 +276,10 @@ def archive_files(sources: Sources, settings: FetchSettings, archive: WarcArchiv
             result.discovered += 1
             _archive_html_file(path, folder, settings, archive, run_id, known, result)
     # WARC records are read in order and archived by a thread each, a few at a time (one thread per
-    # core): most of the work is compressing them, which runs at once in threads (zlib lets go of the
-    # GIL). Pages keep the input order. One URL's same bytes twice in flight at once may both be
-    # archived (each row points at a whole record).
-    threads = os.cpu_count() or 1
+    # core, up to ARCHIVE_THREADS): most of the work is compressing them, which runs at once in threads
+    # (zlib lets go of the GIL). Pages keep the input order. One URL's same bytes twice in flight at
+    # once may both be archived (each row points at a whole record).
+    threads = min(os.cpu_count() or 1, ARCHIVE_THREADS)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         pending: deque[Future[Acquired]] = deque()
         for warc in sources.warcs:

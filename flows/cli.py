@@ -17,7 +17,7 @@ import click
 import pyarrow as pa
 
 from flows.config import RUNNERS, ConfigError, DatelineError, Settings, Sources, load_config, validate_settings
-from flows.output import BATCH_ROWS, FORMATS, jsonable, write_batches, write_rows
+from flows.output import BATCH_ROWS, FORMATS, jsonable, write_batches, write_table
 from transforms.extract import DATELINE_VERSION
 from transforms.schema import ActorKind
 
@@ -637,7 +637,7 @@ def status(obj: Context, fmt: str) -> None:
             report[name] = [jsonable(dict(zip(columns, r, strict=True))) for r in rows]
             continue
         sys.stdout.write(f"== {title}\n")
-        write_rows(sys.stdout, columns, rows, "table")
+        write_table(sys.stdout, columns, rows)
         sys.stdout.write("\n")
     if fmt == "json":
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
@@ -687,7 +687,7 @@ def extract(obj: Context, paths: tuple[Path, ...], fmt: str, url: str | None) ->
         columns = ["source", "title", "published_at", "language", "word_count", "error"]
         rows = ([o.get(c) if c != "error" else (o["error"]["reason"] if "error" in o else None)
                  for c in columns] for o in outcomes)
-        write_rows(sys.stdout, columns, rows, "table")
+        write_table(sys.stdout, columns, rows)
         return
     records = (jsonable(o) for o in outcomes)
     if fmt == "json":

@@ -2,10 +2,9 @@
 
 Query results arrive as Arrow record batches (``write_batches``) and are turned into text a column
 at a time: csv and the table by Arrow's string kernels, json by DuckDB's ``to_json``. Python
-objects are made only for the column types those cannot format. The few outputs the CLI builds
-itself (status, extract) are Python rows (``write_rows``). Both give the same text for the same
-values: ISO dates, UTC timestamps as ``2023-01-04T09:38:00Z``, lists and structs as JSON in csv
-and table cells.
+objects are made only for the column types those cannot format. The few tables the CLI builds
+itself (status, extract) are printed from Python rows (``write_table``), with the same cells for
+the same values: ISO dates, UTC timestamps as ``2023-01-04T09:38:00Z``, lists and structs as JSON.
 """
 
 from __future__ import annotations
@@ -62,34 +61,14 @@ def _cell(value: Any) -> str:
     return text if len(text) <= TABLE_CELL else text[: TABLE_CELL - 1] + "…"
 
 
-def write_rows(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) -> int:
-    """Print Python rows in a format; streams for csv and jsonl. Returns the row count."""
-    count = 0
-    if fmt == "jsonl":
-        for row in rows:
-            out.write(json.dumps(jsonable(dict(zip(columns, row, strict=True))), ensure_ascii=False) + "\n")
-            count += 1
-    elif fmt == "json":
-        out.write("[")
-        for row in rows:
-            out.write(("," if count else "") + "\n  " +
-                      json.dumps(jsonable(dict(zip(columns, row, strict=True))), ensure_ascii=False))
-            count += 1
-        out.write("\n]\n" if count else "]\n")
-    elif fmt == "csv":
-        writer = csv.writer(out)  # lines end in \r\n (RFC 4180)
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_text(v) for v in row])
-            count += 1
-    else:
-        cells = [[_cell(v) for v in row] for row in rows]
-        count = len(cells)
-        widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
-        _table_head(out, columns, widths)
-        for r in cells:
-            out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
-    return count
+def write_table(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Print Python rows as an aligned table (the few outputs the CLI builds itself). Returns the row count."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    _table_head(out, columns, widths)
+    for r in cells:
+        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
+    return len(cells)
 
 
 def _table_head(out: TextIO, columns: Sequence[str], widths: Sequence[int]) -> None:

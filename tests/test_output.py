@@ -1,9 +1,10 @@
 """Query results printed from Arrow batches read as the same rows printed from Python values.
 
 ``write_batches`` (what `dateline sql`, `query`, `timeline`, `actors` and `revisions` print with)
-formats a column at a time in Arrow and DuckDB; ``write_rows`` formats Python values one by one, the
-plain way. Both read the same DuckDB result here, and must print the same csv and table text and the
-same json values, whatever the strings hold and in batches of any size.
+formats a column at a time in Arrow and DuckDB. ``_plain`` below formats Python values one by one,
+the plain way (the table through ``write_table``, which the CLI's own tables use). Both read the
+same DuckDB result here, and must print the same csv and table text and the same json values,
+whatever the strings hold and in batches of any size.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.output import TABLE_CELL, write_batches, write_rows
+from flows.output import TABLE_CELL, jsonable, write_batches, write_table
 
 # Python's whitespace that RE2's \s lacks, separators, quotes, commas, line breaks, wide characters
 TRICKY = ' \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2003\u2028\u2029\u202f\u3000,"\'…éЖ漢🙂ab'
@@ -42,13 +43,40 @@ def _connection() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _cell_text(value: object) -> str | None:
+    """One value as a csv field: booleans as json writes them, lists and structs as JSON."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(jsonable(value), ensure_ascii=False)
+    return str(jsonable(value))
+
+
+def _plain(out: io.StringIO, columns: list[str], rows: list[tuple], fmt: str) -> int:
+    """The plain way: Python's json and csv modules, a value at a time."""
+    objects = [json.dumps(jsonable(dict(zip(columns, row, strict=True))), ensure_ascii=False) for row in rows]
+    if fmt == "jsonl":
+        out.write("".join(o + "\n" for o in objects))
+    elif fmt == "json":
+        out.write("[" + ",".join("\n  " + o for o in objects) + ("\n]\n" if objects else "]\n"))
+    elif fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        writer.writerows([_cell_text(v) for v in row] for row in rows)
+    else:
+        return write_table(out, columns, rows)
+    return len(rows)
+
+
 def _both(con: duckdb.DuckDBPyConnection, sql: str, fmt: str, batch_rows: int = 3,
           params: dict | None = None) -> tuple[str, str]:
     arrow, plain = io.StringIO(), io.StringIO()
     n = write_batches(arrow, con.sql(sql, params=params).to_arrow_reader(batch_rows), fmt)
     cursor = con.execute(sql, params)
     rows = cursor.fetchall()
-    assert write_rows(plain, [d[0] for d in cursor.description], rows, fmt) == n == len(rows)
+    assert _plain(plain, [d[0] for d in cursor.description], rows, fmt) == n == len(rows)
     return arrow.getvalue(), plain.getvalue()
 
 
@@ -125,8 +153,7 @@ def test_bound_parameters_reach_the_query():
     assert arrow == 'w,d\r\n"a,b",2024-02-29\r\n'
 
 
-def test_python_rows_format_dates_and_decimals_like_the_arrow_path():
-    out = io.StringIO()
-    write_rows(out, ["d", "t", "x"], [(date(2023, 1, 4), datetime(2023, 1, 4, 9, 38, tzinfo=UTC), Decimal("1.50"))],
-               "jsonl")
-    assert json.loads(out.getvalue()) == {"d": "2023-01-04", "t": "2023-01-04T09:38:00Z", "x": 1.5}
+def test_python_values_print_as_json_takes_them():
+    assert jsonable({"d": date(2023, 1, 4), "t": datetime(2023, 1, 4, 9, 38, tzinfo=UTC), "x": Decimal("1.50"),
+                     "l": [date(2022, 12, 1)]}) == {"d": "2023-01-04", "t": "2023-01-04T09:38:00Z", "x": 1.5,
+                                                    "l": ["2022-12-01"]}

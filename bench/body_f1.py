@@ -38,9 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import trafilatura
-
-from transforms.extract import PageInput, extract_article
-from transforms.schema import Reject
+from dateline.transforms.extract import PageInput, extract_article
+from dateline.transforms.schema import Reject
 
 REPO = Path(__file__).resolve().parent.parent
 FUNDUS = REPO / "tests" / "fixtures" / "fundus"

@@ -50,11 +50,10 @@ sys.path.insert(0, str(REPO))
 
 import duckdb  # noqa: E402
 import pyarrow as pa  # noqa: E402
-
-from flows import store  # noqa: E402
-from flows.cli import query_batches, timeline_batches  # noqa: E402 - what the commands run
-from flows.output import write_batches  # noqa: E402
-from transforms.schema import ARTICLE_ACTORS, ARTICLES, DEDUP, EVENTS, MENTIONS, Table  # noqa: E402
+from dateline.flows import store  # noqa: E402
+from dateline.flows.cli import query_batches, timeline_batches  # noqa: E402 - what the commands run
+from dateline.flows.output import write_batches  # noqa: E402
+from dateline.transforms.schema import ARTICLE_ACTORS, ARTICLES, DEDUP, EVENTS, MENTIONS, Table  # noqa: E402
 
 OUTPUT = REPO / "bench" / "results" / "duckdb_scale.json"
 MANIFEST = "duckdb_scale.json"  # in the data dir: what was generated, so --keep can reuse it

@@ -29,8 +29,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-from flows.archive import iter_warc_pages  # noqa: E402
-from flows.config import FetchSettings, ProcessSettings, Settings  # noqa: E402
+from dateline.flows.archive import iter_warc_pages  # noqa: E402
+from dateline.flows.config import FetchSettings, ProcessSettings, Settings  # noqa: E402
 
 SAMPLE = REPO / "data" / "sample" / "sample.warc.gz"
 OUTPUT = REPO / "bench" / "results" / "incremental.json"
@@ -84,7 +84,7 @@ def main() -> None:
         pages = [p.payload for p in iter_warc_pages(fh, 50_000_000)][: args.pages]
     server = serve(pages)
     feed = f"http://127.0.0.1:{server.server_port}/feed.xml"
-    from flows.pipeline import pipeline
+    from dateline.flows.pipeline import pipeline
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp) / "data",

@@ -25,10 +25,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from flows.archive import iter_warc_pages  # noqa: E402
-from flows.nlp import add_nlp, load_model  # noqa: E402
-from transforms.extract import PageInput, count_words, extract_article  # noqa: E402
-from transforms.schema import ExtractedPage  # noqa: E402
+from dateline.flows.archive import iter_warc_pages  # noqa: E402
+from dateline.flows.nlp import add_nlp, load_model  # noqa: E402
+from dateline.transforms.extract import PageInput, count_words, extract_article  # noqa: E402
+from dateline.transforms.schema import ExtractedPage  # noqa: E402
 
 SAMPLE = REPO / "data" / "sample" / "sample.warc.gz"
 OUTPUT = REPO / "bench" / "results" / "nlp.json"

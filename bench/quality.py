@@ -355,8 +355,8 @@ def load_seed(seed: Path = SEED) -> list[Truth]:
 
 
 def dateline(html: bytes, url: str) -> Prediction:
-    from transforms.extract import PageInput, extract_article
-    from transforms.schema import Reject
+    from dateline.transforms.extract import PageInput, extract_article
+    from dateline.transforms.schema import Reject
 
     page = PageInput(url=url, content_type=None, fetched_at=datetime.now(UTC), raw_ref="bench")
     result = extract_article(html, page, run_id="bench")
@@ -521,7 +521,7 @@ def is_outlet_or_agency(name: str, url: str) -> bool:
 
 def _is_agency(name: str) -> bool:
     try:
-        from transforms.credits import canonical_agency
+        from dateline.transforms.credits import canonical_agency
     except ImportError:
         return False
     return canonical_agency(name) is not None
@@ -531,7 +531,7 @@ def _is_agency(name: str) -> bool:
 def _agency_key(name: str) -> str:
     """A name for the authors+agencies comparison: agencies by Dateline's canonical name ('DPA', 'dpa' -> 'dpa')."""
     try:
-        from transforms.credits import canonical_agency
+        from dateline.transforms.credits import canonical_agency
     except ImportError:  # Dateline not importable: plain names
         return norm_name(name)
     return norm_name(canonical_agency(name) or name)

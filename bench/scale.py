@@ -44,11 +44,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from dateline.flows.archive import iter_warc_pages  # noqa: E402
+from dateline.flows.server import LocalPrefectServer  # noqa: E402
 from warcio.statusandheaders import StatusAndHeaders  # noqa: E402
 from warcio.warcwriter import WARCWriter  # noqa: E402
-
-from flows.archive import iter_warc_pages  # noqa: E402
-from flows.server import LocalPrefectServer  # noqa: E402
 
 SAMPLE = REPO / "data" / "sample" / "sample.warc.gz"
 OUTPUT = REPO / "bench" / "results" / "scale.json"
@@ -128,12 +127,12 @@ def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, int, s
 
 def plain_loop(corpus: Path, data_dir: Path, workers: int, nlp: bool) -> None:
     """The run's transforms with no Prefect: archive, process in batches, load. Prints stage times as JSON."""
-    from flows import store
-    from flows.acquire import archive_files, known_raw
-    from flows.archive import WarcArchive
-    from flows.config import ProcessSettings, Settings, Sources
-    from flows.pipeline import LOCAL_BATCHES_IN_FLIGHT, load_run, new_run_id, process_batch
-    from flows.process import batched, shutdown_pool
+    from dateline.flows import store
+    from dateline.flows.acquire import archive_files, known_raw
+    from dateline.flows.archive import WarcArchive
+    from dateline.flows.config import ProcessSettings, Settings, Sources
+    from dateline.flows.pipeline import LOCAL_BATCHES_IN_FLIGHT, load_run, new_run_id, process_batch
+    from dateline.flows.process import batched, shutdown_pool
 
     settings = Settings(data_dir=data_dir, process=ProcessSettings(workers=workers, nlp=nlp))
     started = datetime.now(UTC)
@@ -189,7 +188,7 @@ def main() -> None:
         # later run pays
         warm = Path(tmp) / "corpus-10.warc.gz"
         build_corpus(10, warm)
-        first_s, _, _ = run_measured([sys.executable, "-m", "flows.cli", "--config", str(config), "--data-dir",
+        first_s, _, _ = run_measured([sys.executable, "-m", "dateline", "--config", str(config), "--data-dir",
                                       str(Path(tmp) / "first-run"), "run", "--warc", str(warm)], env)
         print(f"first run in a fresh PREFECT_HOME (10 pages; creates the temporary API's database): "
               f"{first_s:.1f} s", flush=True)
@@ -201,7 +200,7 @@ def main() -> None:
 
                 def flow_run(name: str, run_env: dict[str, str], size: int = size,
                              corpus: Path = corpus) -> tuple[float, int, str]:
-                    return run_measured([sys.executable, "-m", "flows.cli", "--config", str(config), "--data-dir",
+                    return run_measured([sys.executable, "-m", "dateline", "--config", str(config), "--data-dir",
                                          str(Path(tmp) / f"{name}-{size}"), "run", "--warc", str(corpus)], run_env)
 
                 flow_s, flow_peak, _ = flow_run("flow", env)

@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from flows.server import LocalPrefectServer, free_port  # noqa: E402
+from dateline.flows.server import LocalPrefectServer, free_port  # noqa: E402
 
 SAMPLE = REPO / "data" / "sample" / "sample.warc.gz"
 OUTPUT = REPO / "bench" / "results" / "scale_out.json"
@@ -63,10 +63,10 @@ def one_run(tmp: Path, env: dict[str, str], extra: list[str]) -> dict[str, float
     """Run the pipeline once in a fresh data dir; returns wall and flow seconds and pages."""
     data = Path(tempfile.mkdtemp(dir=tmp))
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "flows.cli", "--data-dir", str(data), "run", "--warc", str(SAMPLE), *extra],
+    subprocess.run([sys.executable, "-m", "dateline", "--data-dir", str(data), "run", "--warc", str(SAMPLE), *extra],
                    env=env, check=True, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - started
-    out = subprocess.run([sys.executable, "-m", "flows.cli", "--data-dir", str(data), "sql",
+    out = subprocess.run([sys.executable, "-m", "dateline", "--data-dir", str(data), "sql",
                           "select epoch(finished_at) - epoch(started_at) as s, archived_count as pages, "
                           "extracted_count as articles from runs", "--format", "json"],
                          env=env, check=True, cwd=REPO, capture_output=True, text=True).stdout

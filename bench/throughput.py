@@ -43,11 +43,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import trafilatura  # noqa: E402
-
-from flows.acquire import Acquired, archive_files  # noqa: E402
-from flows.archive import WarcArchive, iter_warc_pages  # noqa: E402
-from flows.config import FetchSettings, ProcessSettings, Settings, Sources  # noqa: E402
-from flows.process import process_pages, shutdown_pool  # noqa: E402
+from dateline.flows.acquire import Acquired, archive_files  # noqa: E402
+from dateline.flows.archive import WarcArchive, iter_warc_pages  # noqa: E402
+from dateline.flows.config import FetchSettings, ProcessSettings, Settings, Sources  # noqa: E402
+from dateline.flows.process import process_pages, shutdown_pool  # noqa: E402
 
 SAMPLE = REPO / "data" / "sample" / "sample.warc.gz"
 OUTPUT = REPO / "bench" / "results" / "throughput.json"
@@ -146,7 +145,7 @@ def main() -> None:
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
             os.environ.setdefault("DO_NOT_TRACK", "1")
             os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-            from flows.pipeline import pipeline
+            from dateline.flows.pipeline import pipeline
 
             for label in ("first flow (temporary API starts)", "second flow"):
                 settings = Settings(data_dir=Path(tmp) / label.split()[0],

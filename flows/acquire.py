@@ -16,16 +16,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from flows.archive import WarcArchive, iter_warc_pages
-from flows.config import ConfigError, FetchSettings, Sources
-from flows.fetch import HTML_TYPES, Fetched, Fetcher, NotModified, Validators
-from flows.process import PageRef
-from flows.progress import progress
-from transforms.extract import declared_url
-from transforms.metadata import parse_date
-from transforms.schema import RawRecord, Reject
-from transforms.sources import Link, SourceContent, SourceFormatError, parse_sitemap, read_feed, read_url_list
-from transforms.urls import canonicalize_url, sha1_hex
+from dateline.flows.archive import WarcArchive, iter_warc_pages
+from dateline.flows.config import ConfigError, FetchSettings, Sources
+from dateline.flows.fetch import HTML_TYPES, Fetched, Fetcher, NotModified, Validators
+from dateline.flows.process import PageRef
+from dateline.flows.progress import progress
+from dateline.transforms.extract import declared_url
+from dateline.transforms.metadata import parse_date
+from dateline.transforms.schema import RawRecord, Reject
+from dateline.transforms.sources import Link, SourceContent, SourceFormatError, parse_sitemap, read_feed, read_url_list
+from dateline.transforms.urls import canonicalize_url, sha1_hex
 
 log = logging.getLogger(__name__)
 

@@ -28,13 +28,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from dateline.flows.config import DatelineError
+from dateline.flows.storage import is_remote, open_for_reading, upload
+from dateline.transforms.extract import DATELINE_VERSION
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
-
-from flows.config import DatelineError
-from flows.storage import is_remote, open_for_reading, upload
-from transforms.extract import DATELINE_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +159,7 @@ class WarcArchive:
                 path.unlink(missing_ok=True)  # not even the warcinfo record was written
         except OSError:
             log.warning("could not cut the partial record off %s", path, exc_info=True)
-        from flows.store import disk_full, is_space_error  # not at the top: worker processes need no DuckDB
+        from dateline.flows.store import disk_full, is_space_error  # not at the top: worker processes need no DuckDB
 
         if is_space_error(exc):
             return disk_full(path, exc)

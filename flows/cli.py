@@ -15,11 +15,10 @@ from typing import Any, get_args
 
 import click
 import pyarrow as pa
-
-from flows.config import RUNNERS, ConfigError, DatelineError, Settings, Sources, load_config, validate_settings
-from flows.output import BATCH_ROWS, FORMATS, jsonable, write_batches, write_table
-from transforms.extract import DATELINE_VERSION
-from transforms.schema import ActorKind
+from dateline.flows.config import RUNNERS, ConfigError, DatelineError, Settings, Sources, load_config, validate_settings
+from dateline.flows.output import BATCH_ROWS, FORMATS, jsonable, write_batches, write_table
+from dateline.transforms.extract import DATELINE_VERSION
+from dateline.transforms.schema import ActorKind
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -193,7 +192,7 @@ def serve(obj: Context, /, cron: str | None, interval: int | None, **options: An
     sources, settings = _run_inputs(obj, **options)
     settings = _with_runner(settings, None, None)  # runner 'dask' with a remote scheduler needs PREFECT_API_URL
     _quiet_prefect(obj.verbose)
-    from flows.server import LocalPrefectServer
+    from dateline.flows.server import LocalPrefectServer
 
     server = None
     if not os.environ.get("PREFECT_API_URL"):
@@ -202,9 +201,8 @@ def serve(obj: Context, /, cron: str | None, interval: int | None, **options: An
         os.environ["PREFECT_API_URL"] = server.api_url
         click.echo(f"Prefect server and UI: {server.url} (stopped when this command ends)", err=True)
     try:
+        from dateline.flows.pipeline import pipeline
         from prefect.types.entrypoint import EntrypointType
-
-        from flows.pipeline import pipeline
 
         click.echo(f"serving dateline-run {'cron ' + cron if cron else f'every {interval} s'}; Ctrl-C stops",
                    err=True)
@@ -221,7 +219,7 @@ def _with_runner(settings: Settings, runner: str | None, dask_address: str | Non
     """Settings with the --runner and --dask-address options applied, validated."""
     if dask_address is not None and (runner or settings.process.runner) != "dask":
         raise click.UsageError("--dask-address is for --runner dask")
-    from flows.server import local_server_needed  # imports httpx: only for commands that run flows
+    from dateline.flows.server import local_server_needed  # imports httpx: only for commands that run flows
 
     changes: dict[str, Any] = {k: v for k, v in (("runner", runner), ("dask_address", dask_address)) if v is not None}
     settings = replace(settings, process=replace(settings.process, **changes))
@@ -260,12 +258,12 @@ def run(obj: Context, /, runner: str | None, dask_address: str | None, max_rejec
     resolved, settings = _run_inputs(obj, **options)
     settings = _with_runner(settings, runner, dask_address)
     _quiet_prefect(obj.verbose)  # before Prefect is imported: it reads its settings once
-    from flows.server import prefect_api_for
+    from dateline.flows.server import prefect_api_for
 
     with prefect_api_for(settings) as server:
         if server:
             click.echo(f"runner dask: Prefect server and UI at {server} (stopped when this command ends)", err=True)
-        from flows.pipeline import pipeline  # imports Prefect: only for commands that need it
+        from dateline.flows.pipeline import pipeline  # imports Prefect: only for commands that need it
 
         result = pipeline(sources=resolved, settings=settings.to_dict())
     click.echo(
@@ -337,7 +335,7 @@ def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None) -> Non
         dateline sql --format csv "select url, title, published_at from articles" > articles.csv
         dateline sql --write-db corpus.duckdb     # then: duckdb corpus.duckdb
     """
-    from flows import store
+    from dateline.flows import store
 
     if write_db is None and not query:
         raise click.UsageError("give a query, or --write-db PATH")
@@ -355,7 +353,7 @@ def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None) -> Non
 
 
 def _query_choices() -> list[str]:
-    from flows.store import saved_queries
+    from dateline.flows.store import saved_queries
 
     return saved_queries()
 
@@ -373,7 +371,7 @@ def query(obj: Context, name: str, params: tuple[tuple[str, str], ...], fmt: str
         dateline query articles_per_site_month
         dateline query quarantine_reasons --format csv
     """
-    from flows import store
+    from dateline.flows import store
 
     text = store.read_query(name)
     declared = store.query_params(text)
@@ -434,7 +432,7 @@ def _timeline_table(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
 def timeline_batches(con: Any, actor: str, since: str = "", until: str = "", about: str = "") -> pa.RecordBatchReader:
     """An actor's timeline (sql/actor_timeline.sql) as Arrow batches, after checking the actor is named
     in the corpus: what `dateline timeline` prints, and what bench/duckdb_scale.py times."""
-    from flows import store
+    from dateline.flows import store
 
     exists = query_batches(con, _ACTOR_EXISTS, {"actor": actor})
     assert exists is not None
@@ -464,7 +462,7 @@ def timeline(obj: Context, actor: str, since: str, until: str, about: str, fmt: 
         dateline timeline putin
         dateline timeline "Vladimir Putin" --since 2022-02-24 --about mobilization --format csv
     """
-    from flows import store
+    from dateline.flows import store
 
     con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
     reader = timeline_batches(con, actor, since, until, about)
@@ -483,7 +481,7 @@ def actors(obj: Context, top: int, kind: str | None, fmt: str) -> None:
         dateline actors
         dateline actors --top 50 --kind organization --format csv
     """
-    from flows import store
+    from dateline.flows import store
 
     con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
     print_query(con, store.read_query("top_actors"),
@@ -519,8 +517,8 @@ def report(obj: Context, actor: str | None, corpus: bool, since: str, until: str
         raise click.UsageError("--since and --until bound an actor's events; --corpus covers every date")
     if not output.parent.is_dir():
         raise click.BadParameter(f"no such folder: {output.parent}", param_hint="--output")
-    from flows import report as reports
-    from flows import store
+    from dateline.flows import report as reports
+    from dateline.flows import store
 
     con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
     try:
@@ -559,10 +557,10 @@ def reprocess(obj: Context, since: str | None, rebuild: bool, workers: int | Non
     if not (settings.raw_dir / "raw_index").exists():
         raise click.ClickException(f"no raw archive under {settings.raw_dir}")
     _quiet_prefect(obj.verbose)
-    from flows.server import prefect_api_for
+    from dateline.flows.server import prefect_api_for
 
     with prefect_api_for(settings):  # a local Prefect server when dateline.toml sets runner = "dask"
-        from flows.pipeline import pipeline
+        from dateline.flows.pipeline import pipeline
 
         # the flow moves the old tree aside under the run lock, and puts it back if the rebuild fails
         result = pipeline(sources={}, settings=settings.to_dict(), reprocess=True, reprocess_since=since,
@@ -588,7 +586,7 @@ def revisions(obj: Context, article: str | None, since: str, fmt: str) -> None:
     """
     import difflib
 
-    from flows import store
+    from dateline.flows import store
 
     con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
     if article is None:
@@ -624,7 +622,7 @@ def status(obj: Context, fmt: str) -> None:
         dateline status
         dateline status --format json
     """
-    from flows import store
+    from dateline.flows import store
 
     con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
     report: dict[str, Any] = {}
@@ -651,8 +649,8 @@ def compact(obj: Context) -> None:
     \b
         dateline compact
     """
-    from flows import store
-    from flows.lock import data_dir_lock
+    from dateline.flows import store
+    from dateline.flows.lock import data_dir_lock
 
     with data_dir_lock(obj.settings.data_dir, obj.settings.process.lock_wait_seconds):  # never during a run
         done = store.compact(obj.settings.processed_dir)
@@ -680,7 +678,7 @@ def extract(obj: Context, paths: tuple[Path, ...], fmt: str, url: str | None) ->
         dateline extract saved/article.html
         dateline extract crawl.warc.gz --format table
     """
-    from flows.local import extract_paths
+    from dateline.flows.local import extract_paths
 
     outcomes = extract_paths(list(paths), obj.settings.fetch.max_bytes, url=url)
     if fmt == "table":

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from transforms.extract import DATELINE_VERSION
+from dateline.transforms.extract import DATELINE_VERSION
 
 
 class DatelineError(Exception):
@@ -121,7 +121,7 @@ class Settings:
 
 
 def _root(url: str) -> Path:
-    from flows.storage import root_path  # imports universal_pathlib: only when a root is a URL
+    from dateline.flows.storage import root_path  # imports universal_pathlib: only when a root is a URL
 
     return root_path(url)
 

@@ -7,9 +7,9 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from flows import storage, store
-from transforms.dedup import DUPLICATE_AT, similarity
-from transforms.schema import DEDUP, DedupRecord
+from dateline.flows import storage, store
+from dateline.transforms.dedup import DUPLICATE_AT, similarity
+from dateline.transforms.schema import DEDUP, DedupRecord
 
 log = logging.getLogger(__name__)
 

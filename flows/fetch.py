@@ -33,11 +33,10 @@ from urllib.robotparser import RobotFileParser
 
 import httpcore
 import httpx
-
-from flows.archive import WarcArchive
-from flows.config import FetchSettings
-from transforms.schema import RawKind, RawRecord, Reject, RejectReason
-from transforms.urls import canonicalize_url, is_web_url, sha1_hex
+from dateline.flows.archive import WarcArchive
+from dateline.flows.config import FetchSettings
+from dateline.transforms.schema import RawKind, RawRecord, Reject, RejectReason
+from dateline.transforms.urls import canonicalize_url, is_web_url, sha1_hex
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flows.acquire import iter_html_files, read_html_file
-from flows.archive import iter_warc_pages
-from transforms.extract import PageInput, declared_url, extract_article
-from transforms.schema import ExtractedPage, Reject
+from dateline.flows.acquire import iter_html_files, read_html_file
+from dateline.flows.archive import iter_warc_pages
+from dateline.transforms.extract import PageInput, declared_url, extract_article
+from dateline.transforms.schema import ExtractedPage, Reject
 
 RUN_ID = "extract"
 

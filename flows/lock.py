@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flows.config import DatelineError
+from dateline.flows.config import DatelineError
 
 log = logging.getLogger(__name__)
 

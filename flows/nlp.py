@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from flows.config import ConfigError
-from transforms.nlp import analyze_article, article_texts, pos_of
-from transforms.schema import ExtractedPage, ImageRecord
+from dateline.flows.config import ConfigError
+from dateline.transforms.nlp import analyze_article, article_texts, pos_of
+from dateline.transforms.schema import ExtractedPage, ImageRecord
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Tasks are thin wrappers over plain functions in flows/ and transforms/. They pass paths,
 references and counts to each other, never HTML or DataFrames, and each stage writes Parquet
 before the next reads it (batches are staged; `load` moves them into the tables).
-Run it as ``dateline run ...`` or ``python -m flows.pipeline`` (see prefect.yaml).
+Run it as ``dateline run ...`` or ``python -m dateline.flows.pipeline`` (see prefect.yaml).
 
 A run may be killed at any moment (SIGKILL, power cut). Its commit point is the raw index: the
 run writes its raw index rows only once every batch is staged, then marks its staging committed
@@ -27,24 +27,17 @@ from pathlib import Path
 from typing import Any
 
 import trafilatura
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture
-from prefect.runtime import flow_run
-from prefect.settings import get_current_settings
-
-from flows import storage, store
-from flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw
-from flows.archive import WarcArchive
-from flows.config import ConfigError, DatelineError, Settings, Sources
-from flows.dedup import assign_groups
-from flows.lock import data_dir_lock
-from flows.process import PageRef, batched, process_pages, shutdown_pool, worker_count
-from flows.progress import progress
-from transforms.dedup import fingerprint
-from transforms.extract import DATELINE_VERSION
-from transforms.schema import (
+from dateline.flows import storage, store
+from dateline.flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw
+from dateline.flows.archive import WarcArchive
+from dateline.flows.config import ConfigError, DatelineError, Settings, Sources
+from dateline.flows.dedup import assign_groups
+from dateline.flows.lock import data_dir_lock
+from dateline.flows.process import PageRef, batched, process_pages, shutdown_pool, worker_count
+from dateline.flows.progress import progress
+from dateline.transforms.dedup import fingerprint
+from dateline.transforms.extract import DATELINE_VERSION
+from dateline.transforms.schema import (
     ARTICLE_ACTORS,
     ARTICLES,
     DEDUP,
@@ -62,6 +55,12 @@ from transforms.schema import (
     Reject,
     RunRecord,
 )
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
+from prefect.runtime import flow_run
+from prefect.settings import get_current_settings
 
 
 def new_run_id(now: datetime) -> str:

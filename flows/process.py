@@ -19,9 +19,9 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from flows.archive import read_raw
-from transforms.extract import PageInput, extract_article
-from transforms.schema import ExtractedPage, Reject
+from dateline.flows.archive import read_raw
+from dateline.transforms.extract import PageInput, extract_article
+from dateline.transforms.schema import ExtractedPage, Reject
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _process_chunk(raw_root: Path, run_id: str, nlp_model: str | None, refs: Seq
     outcomes = [process_page(raw_root, ref, run_id) for ref in refs]
     if nlp_model is None:
         return outcomes
-    from flows.nlp import add_nlp  # spaCy loads only where the NLP stage runs
+    from dateline.flows.nlp import add_nlp  # spaCy loads only where the NLP stage runs
 
     pages = add_nlp([o for o in outcomes if isinstance(o, ExtractedPage)], nlp_model)
     analyzed = iter(pages)

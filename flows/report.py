@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-
-from flows import store
-from flows.config import DatelineError
-from transforms import report as pages
-from transforms.report import Link, Section, Table
+from dateline.flows import store
+from dateline.flows.config import DatelineError
+from dateline.transforms import report as pages
+from dateline.transforms.report import Link, Section, Table
 
 CO_ACTORS = 15  # co-occurring actors shown
 INTERVALS = ("day", "week")

@@ -23,8 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-
-from flows.config import ConfigError, DatelineError, Settings
+from dateline.flows.config import ConfigError, DatelineError, Settings
 
 log = logging.getLogger(__name__)
 

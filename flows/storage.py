@@ -23,7 +23,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flows.config import OBJECT_STORES, ConfigError
+from dateline.flows.config import OBJECT_STORES, ConfigError
 
 if TYPE_CHECKING:
     import duckdb

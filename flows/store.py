@@ -28,16 +28,16 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import MISSING, asdict, dataclass, fields
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from flows import storage
-from flows.config import DatelineError
-from transforms.schema import (
+from dateline.flows import storage
+from dateline.flows.config import DatelineError
+from dateline.transforms.schema import (
     ARTICLE_ACTORS,
     ARTICLES,
     DEDUP,
@@ -56,7 +56,7 @@ from transforms.schema import (
 
 log = logging.getLogger(__name__)
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = resources.files("dateline.sql")  # sql/ in the repository, package data in a wheel
 STAGING = "_staging"
 SCHEMA_FILE = "_schema.parquet"  # an empty file per table, so its view exists (with every column) before data
 COMMITTED = "_committed"  # in a run's staging folder: its pages are indexed, so its rows must be loaded
@@ -308,14 +308,14 @@ def connect(processed: Path, raw: Path, database: str = ":memory:") -> duckdb.Du
 
 def saved_queries() -> list[str]:
     """Names of the saved queries: stems of sql/*.sql, views.sql excluded."""
-    return sorted(p.stem for p in SQL_DIR.glob("*.sql") if p.stem != "views")
+    return sorted(p.name.removesuffix(".sql") for p in SQL_DIR.iterdir()
+                  if p.name.endswith(".sql") and p.name != "views.sql")
 
 
 def read_query(name: str) -> str:
-    path = SQL_DIR / f"{name}.sql"
     if name not in saved_queries():
         raise StoreError(f"no saved query {name!r}; choose from: {', '.join(saved_queries())}")
-    return path.read_text(encoding="utf-8")
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def query_params(sql: str) -> list[str]:

@@ -19,8 +19,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-from flows.config import FetchSettings, ProcessSettings, Settings
+from dateline.flows.config import FetchSettings, ProcessSettings, Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HTTP_ROOT = FIXTURES / "http"

@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
+from dateline.flows.acquire import archive_files, known_raw
+from dateline.flows.archive import WarcArchive, iter_warc_pages, read_raw
+from dateline.flows.config import FetchSettings, Sources
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
-
-from flows.acquire import archive_files, known_raw
-from flows.archive import WarcArchive, iter_warc_pages, read_raw
-from flows.config import FetchSettings, Sources
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "sample.warc.gz"
 

@@ -23,16 +23,12 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from test_process import archived  # pages written into a WARC, as PageRefs
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
-
-from flows import store
-from flows.archive import read_raw
-from flows.config import FetchSettings, ProcessSettings, Settings
-from flows.local import extract_paths
-from flows.process import IN_PROCESS_BELOW, PageRef, process_pages, shutdown_pool
-from transforms.extract import (
+from dateline.flows import store
+from dateline.flows.archive import read_raw
+from dateline.flows.config import FetchSettings, ProcessSettings, Settings
+from dateline.flows.local import extract_paths
+from dateline.flows.process import IN_PROCESS_BELOW, PageRef, process_pages, shutdown_pool
+from dateline.transforms.extract import (
     MAX_NESTING,
     MIN_TEASER_PAGES,
     TEASER_SHARE,
@@ -42,8 +38,11 @@ from transforms.extract import (
     flatten_nesting,
     teaser_share,
 )
-from transforms.schema import ArticleRecord, ExtractedPage, Reject
-from transforms.urls import sha1_hex
+from dateline.transforms.schema import ArticleRecord, ExtractedPage, Reject
+from dateline.transforms.urls import sha1_hex
+from test_process import archived  # pages written into a WARC, as PageRefs
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BAD = FIXTURES / "bad"
@@ -226,7 +225,7 @@ def test_soft_404_is_found_by_its_apology_when_title_and_heading_are_mute():
 @pytest.fixture(scope="module")
 def sample_outcomes() -> list[tuple[str, ExtractedPage | Reject, str]]:
     """Every page of data/sample/sample.warc.gz (155 real news articles): (url, outcome, html)."""
-    from flows.archive import iter_warc_pages
+    from dateline.flows.archive import iter_warc_pages
 
     outcomes = []
     with open(SAMPLE, "rb") as stream:
@@ -458,7 +457,7 @@ def bad_server() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def bad_run(bad_server, huge, prefect_harness, tmp_path_factory):
-    from flows.pipeline import pipeline
+    from dateline.flows.pipeline import pipeline
 
     tmp = tmp_path_factory.mktemp("bad-run")
     urls = tmp / "urls.txt"

@@ -28,14 +28,13 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from conftest import HTTP_ROOT, FixtureHandler, Server, ServerState
-
-from flows.acquire import discover_links, fetch_web
-from flows.archive import WarcArchive, read_raw
-from flows.config import FetchSettings, Sources, load_config
-from flows.fetch import Fetched, Fetcher, is_public_address, resolve_host
-from flows.server import LocalPrefectServer
-from transforms.schema import Reject
-from transforms.sources import XML_OPTIONS, read_feed
+from dateline.flows.acquire import discover_links, fetch_web
+from dateline.flows.archive import WarcArchive, read_raw
+from dateline.flows.config import FetchSettings, Sources, load_config
+from dateline.flows.fetch import Fetched, Fetcher, is_public_address, resolve_host
+from dateline.flows.server import LocalPrefectServer
+from dateline.transforms.schema import Reject
+from dateline.transforms.sources import XML_OPTIONS, read_feed
 
 BOMB_BYTES = 1 << 30  # what the gzip bomb inflates to
 
@@ -684,8 +683,7 @@ ESCAPE = "dateline-escape-token"
 def bad_run(bad, prefect_harness, tmp_path_factory):
     """`dateline run` over feeds, sitemaps and a URL list full of bad sources, and one good page."""
     from click.testing import CliRunner
-
-    from flows.cli import cli
+    from dateline.flows.cli import cli
 
     tmp = tmp_path_factory.mktemp("bad-run")
     gzip_bomb_ready()  # building it takes seconds: the server would seem to hang (a 0.5 s read timeout here)
@@ -715,7 +713,7 @@ def bad_run(bad, prefect_harness, tmp_path_factory):
 
 
 def run_table(tmp: Path, sql: str) -> list[tuple]:
-    from flows import store
+    from dateline.flows import store
 
     with store.connect(tmp / "data" / "processed", tmp / "data" / "raw") as con:
         return con.execute(sql).fetchall()

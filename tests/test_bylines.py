@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from transforms.bylines import find_dateline, parse_byline, proper_case
+from dateline.transforms.bylines import find_dateline, parse_byline, proper_case
 
 
 @pytest.mark.parametrize(("values", "persons", "agencies"), [

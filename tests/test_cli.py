@@ -9,10 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-
-from flows import store
-from flows.cli import cli
-from transforms.schema import ARTICLES
+from dateline.flows import store
+from dateline.flows.cli import cli
+from dateline.transforms.schema import ARTICLES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED = FIXTURES / "seed" / "soldiers-widows.html"
@@ -28,7 +27,7 @@ def data_dir(tmp_path: Path) -> Path:
     """A data dir holding the seed article, loaded the way a run loads it."""
     from datetime import UTC, datetime
 
-    from transforms.extract import PageInput, extract_article
+    from dateline.transforms.extract import PageInput, extract_article
 
     page = extract_article(SEED.read_bytes(), PageInput(url="https://www.jpost.com/international/article-726552",
                                                         content_type=None, fetched_at=datetime.now(UTC),
@@ -163,7 +162,7 @@ def test_compact_merges_files_and_keeps_every_row(runner, data_dir):
     from dataclasses import replace
     from datetime import UTC, datetime
 
-    from transforms.extract import PageInput, extract_article
+    from dateline.transforms.extract import PageInput, extract_article
 
     processed = data_dir / "processed"
     page = extract_article(SEED.read_bytes(), PageInput(url="https://www.jpost.com/international/article-726552",
@@ -187,7 +186,7 @@ def test_an_error_no_handler_foresaw_is_one_line_and_v_shows_its_traceback(tmp_p
     import sys
 
     (tmp_path / "processed").write_text("not a folder")
-    command = [sys.executable, "-m", "flows.cli", "--data-dir", str(tmp_path), "sql", "select 1"]
+    command = [sys.executable, "-m", "dateline", "--data-dir", str(tmp_path), "sql", "select 1"]
     quiet = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parent.parent, timeout=120)
     assert quiet.returncode == 1 and quiet.stdout == ""
     assert quiet.stderr.startswith("Error: unexpected NotADirectoryError: ")

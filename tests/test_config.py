@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from flows.config import ConfigError, load_config
+from dateline.flows.config import ConfigError, load_config
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -8,8 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from transforms.credits import (
+from dateline.transforms.credits import (
     AGENCIES,
     Credit,
     canonical_agency,

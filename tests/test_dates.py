@@ -8,8 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-
-from transforms.dates import ResolvedDate, is_age_or_duration, resolve_date
+from dateline.transforms.dates import ResolvedDate, is_age_or_duration, resolve_date
 
 REF = date(2023, 1, 4)  # a Wednesday
 
@@ -316,7 +315,7 @@ def test_rules_do_not_call_dateparser(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: Any, **kwargs: Any) -> None:
         raise AssertionError(f"dateparser called with {args}")
 
-    monkeypatch.setattr("transforms.dates.dateparser.parse", fail)
+    monkeypatch.setattr("dateline.transforms.dates.dateparser.parse", fail)
     for text in RULE_TEXTS:
         assert resolve_date(str(text), REF) is not None, text
 
@@ -331,7 +330,7 @@ def test_rules_do_not_call_dateparser(monkeypatch: pytest.MonkeyPatch) -> None:
 ])
 def test_fallback_not_tried_without_a_month_and_day(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
     calls: list[str] = []
-    monkeypatch.setattr("transforms.dates.dateparser.parse", lambda s, **kwargs: calls.append(s))
+    monkeypatch.setattr("dateline.transforms.dates.dateparser.parse", lambda s, **kwargs: calls.append(s))
     assert resolve_date(text, REF) is None
     assert calls == []
 
@@ -340,12 +339,12 @@ def test_fallback_failure_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr("transforms.dates.dateparser.parse", broken)
+    monkeypatch.setattr("dateline.transforms.dates.dateparser.parse", broken)
     assert resolve_date("19-Dec-2022", REF) is None
 
 
 def test_fallback_result_must_agree_with_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("transforms.dates.dateparser.parse", lambda s, **kwargs: datetime(2022, 1, 1))
+    monkeypatch.setattr("dateline.transforms.dates.dateparser.parse", lambda s, **kwargs: datetime(2022, 1, 1))
     assert resolve_date("19-Dec-2022", REF) is None
 
 

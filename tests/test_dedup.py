@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from flows import store
-from flows.config import FetchSettings, ProcessSettings, Settings
-from flows.pipeline import pipeline
-from transforms.dedup import BANDS, NUM_PERM, fingerprint, similarity
+from dateline.flows import store
+from dateline.flows.config import FetchSettings, ProcessSettings, Settings
+from dateline.flows.pipeline import pipeline
+from dateline.transforms.dedup import BANDS, NUM_PERM, fingerprint, similarity
 
 STORY = (Path(__file__).parent / "fixtures" / "http" / "articles" / "seed.html").read_text()
 
@@ -65,8 +64,7 @@ def test_timeline_tells_a_wire_story_once(wire_run, http_server, tmp_path_factor
     import json
 
     from click.testing import CliRunner
-
-    from flows.cli import cli
+    from dateline.flows.cli import cli
 
     data = next(p for p in tmp_path_factory.getbasetemp().glob("dedup*/data"))
     result = CliRunner().invoke(cli, ["--data-dir", str(data), "timeline", "Putin", "--format", "jsonl"])
@@ -79,7 +77,7 @@ def stage_versions(processed: Path, run_id: str, versions: list[tuple[str, str, 
     """Stage dedup rows (article id, content hash, text, fetched hour), as a run's batches do."""
     from datetime import UTC, datetime, timedelta
 
-    from transforms.schema import DEDUP, DedupRecord
+    from dateline.transforms.schema import DEDUP, DedupRecord
 
     rows = [DedupRecord(article_id=a, content_hash=h, dup_group="", similarity=0.0, signature=fp.signature,
                         bands=fp.bands, fetched_at=datetime(2024, 5, 1, tzinfo=UTC) + timedelta(hours=hour))
@@ -88,8 +86,8 @@ def stage_versions(processed: Path, run_id: str, versions: list[tuple[str, str, 
 
 
 def test_later_runs_join_stored_story_groups_and_new_versions_keep_theirs(tmp_path):
-    from flows.dedup import assign_groups
-    from transforms.schema import DEDUP
+    from dateline.flows.dedup import assign_groups
+    from dateline.transforms.schema import DEDUP
 
     processed, raw = tmp_path / "processed", tmp_path / "raw"
     store.ensure_tables(processed, raw)

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from transforms.extract import PageInput, count_words, decode_html, extract_article, strip_leading_repeats
-from transforms.schema import ArticleRecord, ExtractedPage, Reject
+from dateline.transforms.extract import PageInput, count_words, decode_html, extract_article, strip_leading_repeats
+from dateline.transforms.schema import ArticleRecord, ExtractedPage, Reject
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED = FIXTURES / "seed" / "soldiers-widows.html"

@@ -11,17 +11,16 @@ import re
 from pathlib import Path
 
 import pytest
+from dateline.flows.archive import iter_warc_pages
+from dateline.transforms import bylines, images, metadata
+from dateline.transforms.bylines import dom_bylines
+from dateline.transforms.credits import Caseless
+from dateline.transforms.extract import count_words, decode_html, parse_html, teaser_share
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
-
-from flows.archive import iter_warc_pages
-from transforms import bylines, images, metadata
-from transforms.bylines import dom_bylines
-from transforms.credits import Caseless
-from transforms.extract import count_words, decode_html, parse_html, teaser_share
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "sample.warc.gz"
 

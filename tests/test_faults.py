@@ -24,11 +24,10 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from dateline.flows import store
+from dateline.flows.cli import cli
+from dateline.transforms.schema import TABLES
 from warcio.archiveiterator import ArchiveIterator
-
-from flows import store
-from flows.cli import cli
-from transforms.schema import TABLES
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "data" / "sample" / "sample.warc.gz"
@@ -71,7 +70,7 @@ def child_env(tmp_path: Path, api_url: str) -> dict[str, str]:
 def start(args: list[str], env: dict[str, str], stderr: Path,
           preexec_fn: Callable[[], None] | None = None) -> subprocess.Popen[bytes]:
     with open(stderr, "wb") as err:
-        return subprocess.Popen([sys.executable, "-m", "flows.cli", *args], env=env, cwd=ROOT,
+        return subprocess.Popen([sys.executable, "-m", "dateline", *args], env=env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=err, preexec_fn=preexec_fn)
 
 

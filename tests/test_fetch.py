@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from flows.archive import WarcArchive, read_raw
-from flows.config import FetchSettings
-from flows.fetch import Fetched, Fetcher, is_public_address, retry_after_seconds
-from transforms.schema import Reject
+from dateline.flows.archive import WarcArchive, read_raw
+from dateline.flows.config import FetchSettings
+from dateline.flows.fetch import Fetched, Fetcher, is_public_address, retry_after_seconds
+from dateline.transforms.schema import Reject
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from dateline.transforms.extract import PageInput, extract_article, remove_leaked_captions
+from dateline.transforms.images import FoundImage, find_images, image_key, image_src
+from dateline.transforms.metadata import read_page_metadata
+from dateline.transforms.schema import ExtractedPage
 from trafilatura.utils import load_html
-
-from transforms.extract import PageInput, extract_article, remove_leaked_captions
-from transforms.images import FoundImage, find_images, image_key, image_src
-from transforms.metadata import read_page_metadata
-from transforms.schema import ExtractedPage
 
 BASE = "https://news.example/2024/05/01/story"
 BODY = "<p>" + "The council met on Monday to discuss the budget and the new bridge. " * 8 + "</p>"

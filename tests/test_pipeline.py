@@ -6,13 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from flows import store
-from flows.archive import read_raw
-from flows.config import Settings
-from flows.pipeline import pipeline
-from transforms.schema import TABLES
-from transforms.urls import sha1_hex
+from dateline.flows import store
+from dateline.flows.archive import read_raw
+from dateline.flows.config import Settings
+from dateline.flows.pipeline import pipeline
+from dateline.transforms.schema import TABLES
+from dateline.transforms.urls import sha1_hex
 
 TABLE_NAMES = set(TABLES)
 
@@ -119,8 +118,7 @@ def test_articles_are_partitioned_by_published_month(two_runs):
 
 def test_cli_run_prints_summary_on_stderr_and_nothing_on_stdout(http_server, prefect_harness, tmp_path):
     from click.testing import CliRunner
-
-    from flows.cli import cli
+    from dateline.flows.cli import cli
 
     saved = tmp_path / "saved"
     saved.mkdir()
@@ -147,8 +145,7 @@ def test_images_are_loaded_with_parsed_credits(two_runs):
 
 def test_timeline_for_putin_lists_the_seed_events_in_date_order(two_runs):
     from click.testing import CliRunner
-
-    from flows.cli import cli
+    from dateline.flows.cli import cli
 
     settings, *_ = two_runs
     result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "timeline", "Putin", "--format", "jsonl"],
@@ -182,7 +179,7 @@ def test_each_run_publishes_its_counts_as_a_prefect_artifact(two_runs):
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["dateline-run-counts"])))
     import json
 
-    from transforms.schema import RunRecord
+    from dateline.transforms.schema import RunRecord
 
     _, first, second, _ = two_runs
     assert len(artifacts) >= 2
@@ -201,8 +198,7 @@ def test_each_run_publishes_its_counts_as_a_prefect_artifact(two_runs):
 
 def test_reprocess_rebuild_gives_the_same_tables_without_network(two_runs, http_server, tmp_path):
     from click.testing import CliRunner
-
-    from flows.cli import cli
+    from dateline.flows.cli import cli
 
     settings, *_ = two_runs
     copy = tmp_path / "data"
@@ -226,8 +222,7 @@ def test_reprocess_rebuild_gives_the_same_tables_without_network(two_runs, http_
 
 def test_reprocess_rejects_a_bad_date(tmp_path):
     from click.testing import CliRunner
-
-    from flows.cli import cli
+    from dateline.flows.cli import cli
 
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "reprocess", "--since", "yesterday"])
     assert result.exit_code == 2 and "not a date" in result.stderr

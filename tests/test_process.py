@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from flows.archive import ArchiveError, WarcArchive, read_raw, split_raw_ref
-from flows.process import IN_PROCESS_BELOW, Outcome, PageRef, process_pages, shutdown_pool
-from transforms.schema import ExtractedPage, Reject
+from dateline.flows.archive import ArchiveError, WarcArchive, read_raw, split_raw_ref
+from dateline.flows.process import IN_PROCESS_BELOW, Outcome, PageRef, process_pages, shutdown_pool
+from dateline.transforms.schema import ExtractedPage, Reject
 
 SEED = Path(__file__).parent / "fixtures" / "seed" / "soldiers-widows.html"
 AT = datetime(2026, 1, 1, tzinfo=UTC)

@@ -6,7 +6,7 @@ import io
 import logging
 import sys
 
-from flows.progress import Tracker, progress, use_bars
+from dateline.flows.progress import Tracker, progress, use_bars
 
 
 class FakeTerminal(io.StringIO):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from dateline.transforms.credits import caption_place_date, parse_credit, split_caption_credit
+from dateline.transforms.dates import resolve_date
+from dateline.transforms.urls import canonicalize_url
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from transforms.credits import caption_place_date, parse_credit, split_caption_credit
-from transforms.dates import resolve_date
-from transforms.urls import canonicalize_url
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
 CREDITISH = st.lists(st.sampled_from(["REUTERS", "AP Photo", "/", " via ", "Jane Doe", "Foto:", "(", ")", "©",

@@ -30,12 +30,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-
-from flows import store
-from flows.cli import cli
-from transforms import report as pages
-from transforms.report import Link, Section, Table
-from transforms.schema import ARTICLES, IMAGES, ArticleRecord, ImageRecord
+from dateline.flows import store
+from dateline.flows.cli import cli
+from dateline.transforms import report as pages
+from dateline.transforms.report import Link, Section, Table
+from dateline.transforms.schema import ARTICLES, IMAGES, ArticleRecord, ImageRecord
 
 SEED = Path(__file__).parent / "fixtures" / "http" / "articles" / "seed.html"
 SCREENSHOT_ENV = "DATELINE_REPORT_SCREENSHOT"

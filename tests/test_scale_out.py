@@ -20,10 +20,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from dateline.flows.server import LocalPrefectServer, free_port
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
-
-from flows.server import LocalPrefectServer, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample" / "sample.warc.gz"
@@ -47,7 +46,7 @@ def dateline(*args: str, env: dict[str, str], timeout: float = 300) -> subproces
     """Run the command in a session of its own; output through files, not pipes, and whatever it left
     running (a Prefect server of a run that died) ended with it, so a crash fails the test, never hangs it."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "flows.cli", *args], env=env, cwd=REPO, stdout=out,
+        proc = subprocess.Popen([sys.executable, "-m", "dateline", *args], env=env, cwd=REPO, stdout=out,
                                 stderr=err, text=True, start_new_session=True)
         try:
             proc.wait(timeout=timeout)
@@ -299,9 +298,8 @@ def test_unreachable_scheduler_is_one_error():
     """The process stage's Dask connection, with nothing listening at the address: a DaskUnavailable that
     names it, after Dask's connect timeout (shortened here through Dask's own config variable)."""
     import dask
-
-    from flows.config import ProcessSettings, Settings
-    from flows.pipeline import DaskUnavailable, batch_submitter
+    from dateline.flows.config import ProcessSettings, Settings
+    from dateline.flows.pipeline import DaskUnavailable, batch_submitter
 
     address = f"tcp://127.0.0.1:{free_port()}"
     cfg = Settings(process=ProcessSettings(runner="dask", dask_address=address))
@@ -317,10 +315,9 @@ def test_object_storage_writes_land_whole_and_dropped_staging_leaves_no_run_behi
     (SeaweedFS keeps empty folders listed until their own key is deleted), so the next run's recovery
     does not find a dead run in it."""
     import pyarrow as pa
-
-    from flows import storage, store
-    from flows.config import Settings
-    from transforms.schema import RUNS
+    from dateline.flows import storage, store
+    from dateline.flows.config import Settings
+    from dateline.transforms.schema import RUNS
 
     for key, value in object_store.env.items():
         monkeypatch.setenv(key, value)

@@ -7,8 +7,7 @@ from typing import get_args
 
 import pyarrow as pa
 import pytest
-
-from transforms.schema import (
+from dateline.transforms.schema import (
     ARTICLES,
     REJECT_REASONS,
     TABLES,

@@ -51,7 +51,7 @@ def test_serve_runs_on_schedule_and_stops_with_its_server(tmp_path, stop):
     data = tmp_path / "data"
     stderr = tmp_path / "stderr.txt"
     with open(stderr, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "--data-dir", str(data), "serve", "--interval", "5",
+        proc = subprocess.Popen([sys.executable, "-m", "dateline", "--data-dir", str(data), "serve", "--interval", "5",
                                  "--html-dir", str(SEED_DIR), "--workers", "1"],
                                 env=env, stdout=subprocess.PIPE, stderr=err, cwd=Path(__file__).parent.parent,
                                 preexec_fn=_default_sigint)

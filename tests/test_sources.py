@@ -5,8 +5,7 @@ from __future__ import annotations
 import gzip
 
 import pytest
-
-from transforms.sources import (
+from dateline.transforms.sources import (
     Link,
     SourceFormatError,
     maybe_gunzip,

@@ -8,10 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from flows import store
-from transforms.extract import PageInput, extract_article
-from transforms.schema import (
+from dateline.flows import store
+from dateline.transforms.extract import PageInput, extract_article
+from dateline.transforms.schema import (
     ARTICLE_ACTORS,
     ARTICLES,
     EVENTS,

@@ -14,9 +14,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from flows import store
-from transforms.schema import (
+from dateline.flows import store
+from dateline.transforms.schema import (
     ARTICLES,
     MENTIONS,
     QUARANTINE,

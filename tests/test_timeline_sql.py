@@ -12,10 +12,9 @@ from typing import Any
 import duckdb
 import pytest
 from click.testing import CliRunner
-
-from flows import store
-from flows.cli import cli
-from transforms.schema import (
+from dateline.flows import store
+from dateline.flows.cli import cli
+from dateline.transforms.schema import (
     ARTICLE_ACTORS,
     ARTICLES,
     EVENTS,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from transforms.urls import article_id_of, canonicalize_url, domain_of
+from dateline.transforms.urls import article_id_of, canonicalize_url, domain_of
 
 
 @pytest.mark.parametrize(("url", "expected"), [

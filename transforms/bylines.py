@@ -11,9 +11,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dateline.transforms.credits import Caseless, canonical_agency
 from lxml.html import HtmlElement
-
-from transforms.credits import Caseless, canonical_agency
 
 _BY = re.compile(
     r"^\s*(?:(?:written|reported|text|words|story)\s+(?:by|von)|by|von|vom|par|por|di|door|av|af|z|"

@@ -20,8 +20,7 @@ from functools import partial
 from typing import Any
 
 import dateparser
-
-from transforms.schema import DateBasis, DatePrecision
+from dateline.transforms.schema import DateBasis, DatePrecision
 
 __all__ = ["ResolvedDate", "is_age_or_duration", "resolve_date"]
 

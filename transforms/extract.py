@@ -15,17 +15,12 @@ from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 
 import trafilatura
-from lxml.etree import ElementDefaultClassLookup
-from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction, fromstring
-from trafilatura.settings import Document
-from trafilatura.utils import detect_encoding, is_dubious_html, repair_faulty_html
-
-from transforms.bylines import Byline, dom_bylines, find_dateline, parse_byline
-from transforms.credits import caption_place_date, parse_credit, split_caption_credit
-from transforms.fallbacks import TrafilaturaFallbacks
-from transforms.images import FoundImage, clean_credit, find_images
-from transforms.language import detect_language
-from transforms.metadata import (
+from dateline.transforms.bylines import Byline, dom_bylines, find_dateline, parse_byline
+from dateline.transforms.credits import caption_place_date, parse_credit, split_caption_credit
+from dateline.transforms.fallbacks import TrafilaturaFallbacks
+from dateline.transforms.images import FoundImage, clean_credit, find_images
+from dateline.transforms.language import detect_language
+from dateline.transforms.metadata import (
     PageMetadata,
     choose_site_name,
     choose_title,
@@ -39,8 +34,12 @@ from transforms.metadata import (
     split_tags,
     subtitle_texts,
 )
-from transforms.schema import ArticleRecord, ExtractedPage, ImageRecord, Reject, RejectReason, Stage
-from transforms.urls import article_id_of, canonicalize_url, domain_of, sha1_hex
+from dateline.transforms.schema import ArticleRecord, ExtractedPage, ImageRecord, Reject, RejectReason, Stage
+from dateline.transforms.urls import article_id_of, canonicalize_url, domain_of, sha1_hex
+from lxml.etree import ElementDefaultClassLookup
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction, fromstring
+from trafilatura.settings import Document
+from trafilatura.utils import detect_encoding, is_dubious_html, repair_faulty_html
 
 
 def _dateline_version() -> str:

@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
+from dateline.transforms.credits import Caseless, parse_credit, split_caption_credit
+from dateline.transforms.metadata import PageMetadata, jsonld_names
 from lxml.html import HtmlElement
-
-from transforms.credits import Caseless, parse_credit, split_caption_credit
-from transforms.metadata import PageMetadata, jsonld_names
 
 # class-name tests run on every class of a page: Caseless is several times faster than re.I there
 _CAPTION_CLASS = Caseless(

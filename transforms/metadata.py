@@ -13,10 +13,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from babel import Locale
+from dateline.transforms.credits import Caseless
+from dateline.transforms.schema import Precision
 from lxml.html import HtmlElement
-
-from transforms.credits import Caseless
-from transforms.schema import Precision
 
 _ARTICLE_TYPES = frozenset({
     "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",

@@ -16,11 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from spacy.tokens import Doc, Span, Token
-
-from transforms.credits import canonical_agency
-from transforms.dates import resolve_date
-from transforms.schema import (
+from dateline.transforms.credits import canonical_agency
+from dateline.transforms.dates import resolve_date
+from dateline.transforms.schema import (
     ActorKind,
     ArticleActorRecord,
     ArticleRecord,
@@ -31,6 +29,7 @@ from transforms.schema import (
     QuoteRecord,
     TextSource,
 )
+from spacy.tokens import Doc, Span, Token
 
 KIND_OF_LABEL: dict[str, ActorKind] = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place",
                                        "FAC": "place", "NORP": "group"}

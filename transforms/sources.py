@@ -27,9 +27,8 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dateline.transforms.urls import canonicalize_url
 from lxml import etree
-
-from transforms.urls import canonicalize_url
 
 MAX_DECOMPRESSED = 50_000_000  # a gzipped sitemap may not inflate beyond this
 MAX_EXAMPLES = 3  # unusable URLs quoted in a SourceContent (the count is kept in full)

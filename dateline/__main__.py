@@ -1,0 +1,5 @@
+"""`python -m dateline`: the same as the `dateline` command."""
+
+from dateline.flows.cli import main
+
+main()

@@ -64,8 +64,8 @@ ROW_GROUP_SIZE = 10_000
 # rows are written sorted, per run and when compacted: by the table's key, or by these columns where
 # a query looks rows up by another one (an actor's mentions are then a few row groups, not the table)
 SORT_KEYS: dict[str, tuple[str, ...]] = {
-    "mentions": ("actor_id", "article_id", "content_hash", "source", "sentence_id", "start"),
-    "events": ("article_id", "content_hash", "source", "sentence_id", "event_id"),
+    "mentions": ("actor_id", "article_id", "content_hash", "text_source", "sentence_id", "start_char"),
+    "events": ("article_id", "content_hash", "text_source", "sentence_id", "event_id"),
 }
 TMP_SUFFIX = ".tmp"  # a write in progress: hidden (leading dot) and not *.parquet, so no view reads it
 SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})

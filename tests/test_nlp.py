@@ -93,7 +93,7 @@ def test_stalin_1942_order(nlp):
 
 
 def test_caption_event_is_dated_by_the_caption_and_placed(nlp):
-    (event,) = [e for e in nlp.events if e.source == "caption" and "Minsk" in e.sentence]
+    (event,) = [e for e in nlp.events if e.text_source == "caption" and "Minsk" in e.sentence]
     assert (event.event_date, event.trigger, event.subject_id) == (date(2022, 12, 19), "attend", PUTIN)
     assert event.place and "Minsk" in event.place
 
@@ -125,9 +125,23 @@ def test_apostrophes_are_not_quotes(nlp):
 def test_every_row_points_at_its_sentence(seed):
     result = seed.nlp
     assert all(e.article_id == seed.article.article_id and e.sentence for e in result.events)
-    body_sentences = {e.sentence_id for e in result.events if e.source == "body"}
-    assert all(m.sentence_id >= 0 and m.end > m.start for m in result.mentions)
+    body_sentences = {e.sentence_id for e in result.events if e.text_source == "body"}
+    assert all(m.sentence_id >= 0 and m.end_char > m.start_char for m in result.mentions)
     assert body_sentences
+
+
+def test_offsets_point_into_the_article_text_and_captions(seed):
+    text = seed.article.text
+    captions = "\n".join(i.caption or "" for i in seed.images)
+    result = seed.nlp
+    body = [m for m in result.mentions if m.text_source == "body"]
+    assert body and all(text[m.start_char:m.end_char] == m.text for m in body)
+    assert all(m.text in captions for m in result.mentions if m.text_source == "caption")
+    events = [e for e in result.events if e.text_source == "body"]
+    assert events and all(text[e.sentence_start:e.sentence_end] == e.sentence for e in events)
+    dated = [e for e in events if e.date_start is not None]
+    assert dated and all(text[e.date_start:e.date_end] in e.sentence for e in dated)
+    assert result.quotes and all(text[q.start_char:q.end_char] == q.quote for q in result.quotes)
 
 
 def test_non_english_articles_are_left_without_nlp(seed):

@@ -46,24 +46,28 @@ def nlp_rows(pages: list[ExtractedPage]) -> dict[str, list]:
     seed = next(p.article for p in pages if p.article.url.endswith("/seed"))
     ids = {"article_id": seed.article_id, "content_hash": seed.content_hash}
     rows: dict[str, list] = {
-        "mentions": [MentionRecord(**ids, source="body", sentence_id=0, start=SEED_SENTENCE.find(text),
-                                   end=SEED_SENTENCE.find(text) + len(text), text=text, label=label, actor_id=a)
+        "mentions": [MentionRecord(**ids, text_source="body", sentence_id=0, start_char=SEED_SENTENCE.find(text),
+                                   end_char=SEED_SENTENCE.find(text) + len(text), text=text, label=label, actor_id=a)
                      for a, text, label in (("p", "President Vladimir Putin", "PERSON"), ("u", "Ukraine", "GPE"))],
         "article_actors": [ArticleActorRecord(actor_id=a, **ids, name=name, kind=kind, mention_count=1,
                                               aliases=("Putin",) if a == "p" else ())
                            for a, (name, kind) in SEED_ACTORS.items()],
-        "events": [EventRecord(event_id="e0", **ids, source="body", sentence_id=0, event_date=date(2022, 12, 1),
+        "events": [EventRecord(event_id="e0", **ids, text_source="body", sentence_id=0, sentence_start=0,
+                               sentence_end=0, event_date=date(2022, 12, 1),
                                date_precision="month", date_text="last month", date_basis="relative",
                                trigger="call", subject_id=None, object_id="p", actor_ids=("p", "u"), place=None,
                                negated=False, sentence=SEED_SENTENCE)],
-        "quotes": [QuoteRecord(**ids, sentence_id=3, speaker_id="p", speaker_text="he", quote="a special operation",
+        "quotes": [QuoteRecord(**ids, sentence_id=3, start_char=0, end_char=0, speaker_id="p", speaker_text="he",
+                               quote="a special operation",
                                verb="say", sentence='an operation he says is a "special operation"')],
     }
     for n, page in enumerate(p for p in pages if p.article is not seed):
         other = {"article_id": page.article.article_id, "content_hash": page.article.content_hash}
-        rows["mentions"].append(MentionRecord(**other, source="body", sentence_id=0, start=0, end=5, text="Putin",
+        rows["mentions"].append(MentionRecord(**other, text_source="body", sentence_id=0, start_char=0, end_char=5,
+                                              text="Putin",
                                               label="PERSON", actor_id="p"))
-        rows["mentions"].append(MentionRecord(**other, source="body", sentence_id=0, start=10, end=15, text=f"O{n}",
+        rows["mentions"].append(MentionRecord(**other, text_source="body", sentence_id=0, start_char=10, end_char=15,
+                                              text=f"O{n}",
                                               label="ORG", actor_id=f"o{n}"))
         rows["article_actors"] += [ArticleActorRecord(actor_id="p", **other, name="Vladimir Putin", kind="person",
                                                       aliases=("Putin",), mention_count=1),

@@ -119,8 +119,8 @@ def test_timestamps_come_back_in_utc(dirs):
 def mention_rows(n: int, seed: int) -> pa.Table:
     """``n`` mentions of 500 actors in shuffled order (as a run's articles name them)."""
     rng = random.Random(seed)
-    rows = [{"article_id": f"a{rng.randrange(5000):05d}", "content_hash": "h", "source": "body",
-             "sentence_id": rng.randrange(30), "start": i, "end": i + 5, "text": "x", "label": "PERSON",
+    rows = [{"article_id": f"a{rng.randrange(5000):05d}", "content_hash": "h", "text_source": "body",
+             "sentence_id": rng.randrange(30), "start_char": i, "end_char": i + 5, "text": "x", "label": "PERSON",
              "actor_id": f"actor{rng.randrange(500):03d}"} for i in range(n)]
     return pa.Table.from_pylist(rows, schema=MENTIONS.schema)
 
@@ -176,7 +176,7 @@ ACTORS = {"P": ("Vladimir Putin", "person", ("Putin",)), "U": ("Ukraine", "place
 def nlp_tables(a: ArticleRecord, sentences: dict[int, str], *, dup_group: str | None = None) -> dict[str, list]:
     """Mentions, article actors, events (one per sentence) and a dedup row for one article version."""
     ids = {"article_id": a.article_id, "content_hash": a.content_hash}
-    mentions = [MentionRecord(**ids, source="body", sentence_id=s, start=i * 10, end=i * 10 + 5,
+    mentions = [MentionRecord(**ids, text_source="body", sentence_id=s, start_char=i * 10, end_char=i * 10 + 5,
                               text=ACTORS[actor][0], label="X", actor_id=actor)
                 for s, actors in sentences.items() for i, actor in enumerate(actors)]
     counts = Counter(m.actor_id for m in mentions)
@@ -185,7 +185,8 @@ def nlp_tables(a: ArticleRecord, sentences: dict[int, str], *, dup_group: str | 
         "article_actors": [ArticleActorRecord(actor_id=actor, **ids, name=ACTORS[actor][0], kind=ACTORS[actor][1],
                                               aliases=ACTORS[actor][2], mention_count=n)
                            for actor, n in counts.items()],
-        "events": [EventRecord(event_id=f"{a.article_id}-{a.content_hash}-{s}", **ids, source="body", sentence_id=s,
+        "events": [EventRecord(event_id=f"{a.article_id}-{a.content_hash}-{s}", **ids, text_source="body",
+                               sentence_id=s, sentence_start=0, sentence_end=0,
                                event_date=None if a.published_at is None else a.published_at.date() - timedelta(s),
                                date_precision="day", date_text=None, date_basis="published", trigger="say",
                                subject_id=actors[0], object_id=None, actor_ids=tuple(dict.fromkeys(actors)),

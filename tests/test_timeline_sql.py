@@ -58,7 +58,8 @@ def article(n: int, published_at: datetime, *, content_hash: str = "h", fetched_
 def event(event_id: str, article_id: str, sentence_id: int, event_date: date | None, precision: str | None,
           trigger: str, actor_ids: str, sentence: str, *, content_hash: str = "h") -> EventRecord:
     return EventRecord(
-        event_id=event_id, article_id=article_id, content_hash=content_hash, source="body", sentence_id=sentence_id,
+        event_id=event_id, article_id=article_id, content_hash=content_hash, text_source="body",
+            sentence_id=sentence_id, sentence_start=0, sentence_end=0,
         event_date=event_date, date_precision=precision, date_text=None,
         date_basis=None if event_date is None else "explicit", trigger=trigger, subject_id=actor_ids[0],
         object_id=None, actor_ids=tuple(actor_ids), place=None, negated=False, sentence=sentence,
@@ -86,8 +87,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  "a3": datetime(2023, 2, 20, 8, tzinfo=UTC)}
     articles = [article(int(a[1]), at) for a, at in published.items()]
     articles.append(article(2, published["a2"], content_hash="old", fetched_at=datetime(2023, 2, 11, tzinfo=UTC)))
-    mentions = [MentionRecord(article_id=a, content_hash="h", source="body", sentence_id=s, start=i * 10,
-                              end=i * 10 + 5, text=ACTORS[actor][0], label="X", actor_id=actor)
+    mentions = [MentionRecord(article_id=a, content_hash="h", text_source="body", sentence_id=s, start_char=i * 10,
+                              end_char=i * 10 + 5, text=ACTORS[actor][0], label="X", actor_id=actor)
                 for a, sentences in MENTIONED.items() for s, actors in sentences.items()
                 for i, actor in enumerate(actors)]
     article_actors = []
@@ -100,9 +101,11 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                               kind=ACTORS[actor][1], aliases=ACTORS[actor][2], mention_count=n)
                            for actor, n in counts.items()]
     quotes = [
-        QuoteRecord(article_id="a1", content_hash="h", sentence_id=1, speaker_id="P", speaker_text="he",
+        QuoteRecord(article_id="a1", content_hash="h", sentence_id=1, start_char=0, end_char=0, speaker_id="P",
+                    speaker_text="he",
                     quote="We will win", verb="say", sentence='"We will win," he said.'),
-        QuoteRecord(article_id="a3", content_hash="h", sentence_id=0, speaker_id="Z", speaker_text="Zelenskyy",
+        QuoteRecord(article_id="a3", content_hash="h", sentence_id=0, start_char=0, end_char=0, speaker_id="Z",
+                    speaker_text="Zelenskyy",
                     quote="Ukraine will answer", verb="say", sentence='"Ukraine will answer," Zelenskyy said.'),
     ]
     for rows, table in ((articles, ARTICLES), (mentions, MENTIONS), (article_actors, ARTICLE_ACTORS),

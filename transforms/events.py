@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import NamedTuple
 
 from dateline.transforms.dates import resolve_date
 from dateline.transforms.parsed import SPEECH_VERBS, Lemmatize, Sentence, pos_of, stable_id
@@ -13,6 +14,18 @@ from spacy.tokens import Token
 
 DATE_LABELS = frozenset({"DATE", "EVENT"})  # spaCy labels holidays ("New Year's Eve") as EVENT
 LEDE_SENTENCES = 2  # body sentences without a date of their own that report the article's news
+
+
+class EventDate(NamedTuple):
+    """An event's date and where it came from; start and end are the expression's offsets in the
+    sentence's source text (None when no expression dated it: a caption's date, the publication)."""
+
+    on: date
+    precision: str
+    text: str | None
+    basis: str
+    start: int | None = None
+    end: int | None = None
 
 
 def event_of(article: ArticleRecord, sentence: Sentence, ids: dict[str, str],
@@ -32,14 +45,19 @@ def event_of(article: ArticleRecord, sentence: Sentence, ids: dict[str, str],
     resolved = date_of(sentence)
     if resolved is None and sentence.reference is not None and (
             sentence.source == "body" and (sentence.sentence_id < LEDE_SENTENCES or trigger in SPEECH_VERBS)):
-        resolved = (sentence.reference, "day", None, "published")
+        resolved = EventDate(sentence.reference, "day", None, "published")
     place = next((m.name for m in sentence.mentions if m.kind == "place"), None)
-    event_date, precision, date_text, basis = resolved if resolved else (None, None, None, None)
+    text = span.text
+    start = sentence.text_offset + span.start_char + len(text) - len(text.lstrip())
     return EventRecord(
         event_id=stable_id(article.article_id, article.content_hash, sentence.source, sentence.sentence_id),
-        article_id=article.article_id, content_hash=article.content_hash, source=sentence.source,
-        sentence_id=sentence.sentence_id, event_date=event_date, date_precision=precision,  # type: ignore[arg-type]
-        date_text=date_text, date_basis=basis,  # type: ignore[arg-type]
+        article_id=article.article_id, content_hash=article.content_hash, text_source=sentence.source,
+        sentence_id=sentence.sentence_id, sentence_start=start, sentence_end=start + len(text.strip()),
+        event_date=resolved.on if resolved else None,
+        date_precision=resolved.precision if resolved else None,  # type: ignore[arg-type]
+        date_text=resolved.text if resolved else None,
+        date_basis=resolved.basis if resolved else None,  # type: ignore[arg-type]
+        date_start=resolved.start if resolved else None, date_end=resolved.end if resolved else None,
         trigger=trigger,
         subject_id=subject, object_id=obj, actor_ids=actor_ids, place=place,
         negated=any(c.dep_ == "neg" for c in root.children), sentence=span.text.strip(),
@@ -63,8 +81,8 @@ def actor_in(sentence: Sentence, ids: dict[str, str], heads: Iterable[Token]) ->
     return None
 
 
-def date_of(sentence: Sentence) -> tuple[date, str, str | None, str] | None:
-    """The first date expression of the sentence that resolves, as (date, precision, text, basis)."""
+def date_of(sentence: Sentence) -> EventDate | None:
+    """The first date expression of the sentence that resolves."""
     if sentence.reference is None:
         return None
     context = sentence.span.text
@@ -73,7 +91,8 @@ def date_of(sentence: Sentence) -> tuple[date, str, str | None, str] | None:
             continue
         resolved = resolve_date(ent.text, sentence.reference, context=context)
         if resolved is not None:
-            return resolved.on, resolved.precision, resolved.text, resolved.basis
+            return EventDate(resolved.on, resolved.precision, resolved.text, resolved.basis,
+                             sentence.text_offset + ent.start_char, sentence.text_offset + ent.end_char)
     if sentence.caption_date is not None:
-        return sentence.caption_date, "day", None, "explicit"
+        return EventDate(sentence.caption_date, "day", None, "explicit")
     return None

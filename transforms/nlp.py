@@ -22,9 +22,21 @@ from spacy.tokens import Doc
 __all__ = ["analyze_article", "article_texts", "actor_id_of", "pos_of", "stable_id"]
 
 
+def paragraphs_of(text: str) -> list[tuple[int, str]]:
+    """The non-blank lines of a text, stripped, each with its character offset in the text."""
+    out: list[tuple[int, str]] = []
+    offset = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            out.append((offset + len(line) - len(line.lstrip()), stripped))
+        offset += len(line) + 1
+    return out
+
+
 def article_texts(article: ArticleRecord, images: Sequence[ImageRecord]) -> tuple[list[str], list[ImageRecord]]:
     """The texts to parse for an article: its body paragraphs, and the images whose caption to parse."""
-    paragraphs = [p.strip() for p in article.text.split("\n") if p.strip()]
+    paragraphs = [p for _, p in paragraphs_of(article.text)]
     captioned = [i for i in images if i.caption]
     return paragraphs, captioned
 
@@ -39,8 +51,10 @@ def analyze_article(article: ArticleRecord, paragraph_docs: Sequence[Doc], capti
     published = article.published_at.date() if article.published_at else None
     sentences: list[Sentence] = []
     docs: list[Doc] = [*paragraph_docs, *caption_docs]
-    for index, doc in enumerate(paragraph_docs):
-        sentences += [Sentence(len(sentences) + i, "body", s, index, published) for i, s in enumerate(doc.sents)]
+    offsets = [offset for offset, _ in paragraphs_of(article.text)]
+    for index, (doc, offset) in enumerate(zip(paragraph_docs, offsets, strict=True)):
+        sentences += [Sentence(len(sentences) + i, "body", s, index, published, text_offset=offset)
+                      for i, s in enumerate(doc.sents)]
     for offset, (doc, image) in enumerate(zip(caption_docs, captioned, strict=True)):
         index = len(paragraph_docs) + offset
         ref = image.caption_date or published
@@ -54,8 +68,9 @@ def analyze_article(article: ArticleRecord, paragraph_docs: Sequence[Doc], capti
     actors = actor_records(article, clusters)
     ids = {key: actor_id_of(c.kind, c.name) for key, c in clusters.items()}
     mentions = tuple(
-        MentionRecord(article_id=article.article_id, content_hash=article.content_hash, source=s.source,
-                      sentence_id=s.sentence_id, start=m.start, end=m.end, text=m.text, label=m.label,
+        MentionRecord(article_id=article.article_id, content_hash=article.content_hash, text_source=s.source,
+                      sentence_id=s.sentence_id, start_char=s.text_offset + s.span.start_char + m.start,
+                      end_char=s.text_offset + s.span.start_char + m.end, text=m.text, label=m.label,
                       actor_id=ids[m.key])
         for s in sentences for m in s.mentions if m.key in ids)
     events = tuple(e for s in sentences if (e := event_of(article, s, ids, lemmatize)) is not None)

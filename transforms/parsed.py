@@ -75,10 +75,14 @@ class Mention:
 
 @dataclass
 class Sentence:
+    """One sentence of a parsed paragraph or caption; ``text_offset + span.start_char`` is where it
+    starts in the article's text (body) or the caption."""
+
     sentence_id: int
     source: TextSource
     span: Span
     doc_index: int
     reference: date | None  # the date relative expressions resolve against
     caption_date: date | None = None
+    text_offset: int = 0  # where the sentence's Doc starts in its source text (the article's text, or the caption)
     mentions: list[Mention] = field(default_factory=list)

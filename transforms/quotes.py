@@ -31,7 +31,9 @@ def quotes_of(article: ArticleRecord, sentences: list[Sentence], docs: Sequence[
         verbs = [t for t in doc if t.tag_.startswith("VB") and pos_of(t) == "VERB"
                  and not any(a <= t.idx < b for a, b in quoted) and lemmatize(t) in SPEECH_VERBS]
         for start, end in quoted:
-            text = doc.text[start:end].strip(" ,.")
+            raw = doc.text[start:end]
+            text = raw.strip(" ,.")
+            text_start = by_doc[doc_index][0].text_offset + start + len(raw) - len(raw.lstrip(" ,."))
             if len(text.split()) < 3:
                 continue
             sentence = next((s for s in by_doc[doc_index] if s.span.start_char <= start < s.span.end_char),
@@ -51,6 +53,7 @@ def quotes_of(article: ArticleRecord, sentences: list[Sentence], docs: Sequence[
             else:
                 speaker_text, speaker_id = last_speaker
             yield QuoteRecord(article_id=article.article_id, content_hash=article.content_hash,
-                              sentence_id=sentence.sentence_id, speaker_id=speaker_id, speaker_text=speaker_text,
+                              sentence_id=sentence.sentence_id, start_char=text_start,
+                              end_char=text_start + len(text), speaker_id=speaker_id, speaker_text=speaker_text,
                               quote=text, verb=lemmatize(verb) if verb is not None else None,
                               sentence=sentence.span.text.strip())

@@ -109,10 +109,10 @@ class MentionRecord:
 
     article_id: str
     content_hash: str
-    source: TextSource  # the body, or an image caption (then sentence_id counts on from the body's)
+    text_source: TextSource  # the body, or an image caption (then sentence_id counts on from the body's)
     sentence_id: int  # 0-based index of the sentence in the article (body first, then captions)
-    start: int  # character offsets in the sentence
-    end: int
+    start_char: int  # character offsets into the text named by text_source: the article's text, or the caption
+    end_char: int
     text: str  # as written: "President Vladimir Putin", "he"
     label: str  # spaCy label (PERSON, ORG, GPE, LOC, NORP, FAC) or PRON for a resolved pronoun
     actor_id: str
@@ -139,11 +139,15 @@ class EventRecord:
     event_id: str  # sha1 of article_id, content_hash, sentence_id
     article_id: str
     content_hash: str
-    source: TextSource
+    text_source: TextSource  # the body, or an image caption
     sentence_id: int
+    sentence_start: int  # the sentence's character offsets into the text named by text_source
+    sentence_end: int
     event_date: date | None
     date_precision: DatePrecision | None
     date_text: str | None  # the words the date came from: "last month", "Sept. 21"
+    date_start: int | None = None  # offsets of date_text in the same text; null when no expression dated it
+    date_end: int | None = None
     date_basis: DateBasis | None
     trigger: str | None  # lemma of the main verb: "order", "say"
     subject_id: str | None  # actor_id of the grammatical subject
@@ -161,6 +165,8 @@ class QuoteRecord:
     article_id: str
     content_hash: str
     sentence_id: int
+    start_char: int  # the quotation's character offsets into the article's text (without the quotation marks)
+    end_char: int
     speaker_id: str | None  # actor_id; pronouns and "the group" resolved within the article
     speaker_text: str | None  # as written: "the group", "she"
     quote: str  # without the quotation marks
@@ -333,7 +339,7 @@ QUARANTINE = Table("quarantine", QuarantineRecord, arrow_schema(QuarantineRecord
                    ("url", "stage", "reason", "detail"))
 IMAGES = Table("images", ImageRecord, arrow_schema(ImageRecord), None, ("article_id", "content_hash", "position"))
 MENTIONS = Table("mentions", MentionRecord, arrow_schema(MentionRecord), None,
-                 ("article_id", "content_hash", "source", "sentence_id", "start"))
+                 ("article_id", "content_hash", "text_source", "sentence_id", "start_char"))
 ARTICLE_ACTORS = Table("article_actors", ArticleActorRecord, arrow_schema(ArticleActorRecord), None,
                        ("actor_id", "article_id", "content_hash"))
 EVENTS = Table("events", EventRecord, arrow_schema(EventRecord), None, ("event_id",))

@@ -181,10 +181,10 @@ def generate_run(con: duckdb.DuckDBPyConnection, lo: int, hi: int, total: int, a
         join actor_keyed as k using (rank)""")
     con.execute(f"""
         create or replace temp table men as
-        select aa.article_id, aa.content_hash, 'body' as source,
+        select aa.article_id, aa.content_hash, 'body' as text_source,
                (hash(aa.i, aa.rank, m) % {SENTENCES})::bigint as sentence_id,
-               (hash(aa.i, aa.rank, m, 's') % 200)::bigint as start,
-               (hash(aa.i, aa.rank, m, 's') % 200)::bigint + length(aa.name) as "end",
+               (hash(aa.i, aa.rank, m, 's') % 200)::bigint as start_char,
+               (hash(aa.i, aa.rank, m, 's') % 200)::bigint + length(aa.name) as end_char,
                case when m = 0 or aa.kind <> 'person' then aa.name
                     when m % 2 = 1 and len(aa.aliases) > 0 then aa.aliases[1] else 'he' end as text,
                case aa.kind when 'person' then (case when m = 0 or m % 2 = 1 then 'PERSON' else 'PRON' end)
@@ -199,7 +199,8 @@ def generate_run(con: duckdb.DuckDBPyConnection, lo: int, hi: int, total: int, a
             from men group by all
         )
         select sha1(article_id || content_hash || sentence_id) as event_id,
-               article_id, content_hash, 'body' as source, sentence_id,
+               article_id, content_hash, 'body' as text_source, sentence_id,
+               (sentence_id * 200)::bigint as sentence_start, (sentence_id * 200 + 150)::bigint as sentence_end,
                case when u(sentence_id, event_id) < 0.05 then null
                     else (a.published_at + to_days((-60 + hash(event_id) % 90)::integer))::date end as event_date,
                case when u(sentence_id, event_id) < 0.05 then null
@@ -207,6 +208,7 @@ def generate_run(con: duckdb.DuckDBPyConnection, lo: int, hi: int, total: int, a
                null::varchar as date_text,
                case when u(sentence_id, event_id) < 0.05 then null
                     else ['explicit', 'relative', 'published'][ix(hash(event_id, 'b'), 3)] end as date_basis,
+               null::bigint as date_start, null::bigint as date_end,
                {VERBS}[ix(hash(event_id, 'v'), 20)] as trigger,
                actor_ids[1] as subject_id,
                actor_ids[2] as object_id,

@@ -1,6 +1,6 @@
 """`dateline report`: HTML reports made from a real pipeline run over the seed page, opened in headless Chromium.
 
-The browser is Debian's chromium (.ci/run installs it), driven over the DevTools protocol with the
+The browser is Debian's chromium (`make test` installs it when missing), driven over the DevTools protocol with the
 `websockets` client Prefect already brings: the page is loaded from file:// with the network
 emulated offline, every request it makes is recorded (only file: and data: may appear), and
 console errors, warnings and uncaught exceptions fail the test. The charts are checked in the
@@ -59,7 +59,7 @@ class Browser:
 
         exe = shutil.which("chromium")
         if exe is None:
-            pytest.fail("chromium is not installed: `apt-get install chromium` (.ci/run installs it when missing)")
+            pytest.fail("chromium is not installed: `apt-get install chromium` (`make test` installs it when it can)")
         self.proc = subprocess.Popen(
             [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
              "--no-first-run", "--no-default-browser-check", "--disable-background-networking",

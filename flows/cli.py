@@ -7,9 +7,10 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, get_args
 
@@ -189,9 +190,11 @@ def serve(obj: Context, /, cron: str | None, interval: int | None, **options: An
     """
     if (cron is None) == (interval is None):
         raise click.UsageError("give exactly one of --cron and --interval")
+    _quiet_prefect(obj.verbose)
+    if cron is not None:
+        _check_cron(cron)
     sources, settings = _run_inputs(obj, **options)
     settings = _with_runner(settings, None, None)  # runner 'dask' with a remote scheduler needs PREFECT_API_URL
-    _quiet_prefect(obj.verbose)
     from dateline.flows.server import LocalPrefectServer
 
     server = None
@@ -206,13 +209,70 @@ def serve(obj: Context, /, cron: str | None, interval: int | None, **options: An
 
         click.echo(f"serving dateline-run {'cron ' + cron if cron else f'every {interval} s'}; Ctrl-C stops",
                    err=True)
-        pipeline.serve(name="dateline-serve", cron=cron, interval=interval,
-                       parameters={"sources": sources, "settings": settings.to_dict()},
-                       print_starting_message=False, pause_on_shutdown=False, limit=1,
-                       entrypoint_type=EntrypointType.MODULE_PATH)
+        stop = threading.Event()
+        announcer = threading.Thread(target=_announce_runs, args=(settings, datetime.now(UTC), stop),
+                                     name="dateline-announce", daemon=True)
+        announcer.start()
+        try:
+            pipeline.serve(name="dateline-serve", cron=cron, interval=interval,
+                           parameters={"sources": sources, "settings": settings.to_dict()},
+                           print_starting_message=False, pause_on_shutdown=False, limit=1,
+                           entrypoint_type=EntrypointType.MODULE_PATH)
+        finally:
+            stop.set()
+            announcer.join(timeout=10)
     finally:
         if server is not None:
             server.stop()
+
+
+def _check_cron(cron: str) -> None:
+    """A cron string Prefect accepts, or a usage error now (not a pydantic traceback once serving)."""
+    import pydantic
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=cron)
+    except pydantic.ValidationError:
+        raise click.BadParameter(f"{cron!r} is not a cron schedule like \"*/15 * * * *\" "
+                                 "(minute hour day month weekday)", param_hint="--cron") from None
+
+
+ANNOUNCE_SECONDS = 5.0  # how often `serve` looks for finished runs
+
+
+def run_summary(run: dict[str, Any]) -> str:
+    """One line on what a run did: what `run` and `serve` print to stderr."""
+    seconds = (run["finished_at"] - run["started_at"]).total_seconds()
+    return (f"run {run['run_id']} {run['status']} in {seconds:.1f} s: {run['discovered_count']} discovered, "
+            f"{run['archived_count']} archived, {run['extracted_count']} articles "
+            f"({run['new_article_count']} new, {run['unchanged_article_count']} already stored), "
+            f"{run['quarantined_count']} quarantined")
+
+
+def _announce_runs(settings: Settings, since: datetime, stop: threading.Event) -> None:
+    """`serve`'s line per run: every few seconds, the runs that ended since the last look (read from
+    the runs table, which every run writes, failed ones included)."""
+    from dateline.flows import store
+
+    seen: set[str] = set()
+    while not stop.wait(ANNOUNCE_SECONDS):
+        if next(settings.processed_dir.rglob("runs/*.parquet"), None) is None:
+            continue
+        try:
+            con = store.connect(settings.processed_dir, settings.raw_dir)
+            cursor = con.execute("select * from runs where started_at >= $since order by started_at",
+                                 {"since": since})
+            columns = [d[0] for d in cursor.description or []]
+            rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+            con.close()
+        except Exception as exc:  # noqa: BLE001 - a reader's failure must not stop the schedule
+            logging.getLogger("dateline.serve").warning("could not read the runs table: %s", exc)
+            continue
+        for row in rows:
+            if row["run_id"] not in seen:
+                seen.add(row["run_id"])
+                click.echo(run_summary(row), err=True)
 
 
 def _with_runner(settings: Settings, runner: str | None, dask_address: str | None) -> Settings:
@@ -266,16 +326,52 @@ def run(obj: Context, /, runner: str | None, dask_address: str | None, max_rejec
         from dateline.flows.pipeline import pipeline  # imports Prefect: only for commands that need it
 
         result = pipeline(sources=resolved, settings=settings.to_dict())
-    click.echo(
-        f"run {result['run_id']} {result['status']}: {result['discovered_count']} discovered, "
-        f"{result['archived_count']} archived, {result['extracted_count']} articles "
-        f"({result['new_article_count']} new, {result['unchanged_article_count']} already stored), "
-        f"{result['quarantined_count']} quarantined; data in {settings.data_dir}", err=True)
+    click.echo(f"{run_summary(result)}; data in {settings.data_dir}", err=True)
+    _explain_refusals(settings, result)
     seen = max(result["discovered_count"], result["archived_count"], 1)
     rate = result["quarantined_count"] / seen
     if max_reject_rate is not None and rate > max_reject_rate:
         click.echo(f"Error: reject rate {rate:.0%} is above {max_reject_rate:.0%}", err=True)
         sys.exit(3)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def read_connection(obj: Context) -> Any:
+    """A connection for a reading command; a data dir that holds no corpus is an error (exit 1) and
+    nothing is created in it (`--data-dir /typo actors` must not leave an empty data dir behind)."""
+    from dateline.flows import store
+
+    processed = obj.settings.processed_dir
+    if isinstance(processed, Path) and next(processed.rglob("*.parquet"), None) is None:
+        raise click.ClickException(f"no corpus in {obj.settings.data_dir}: nothing has been loaded there "
+                                   "(run `dateline run ...` first, or give --data-dir)")
+    return store.connect(processed, obj.settings.raw_dir)
+
+
+# reasons a setting decides, and the setting that would let the pages through
+SETTING_OF_REASON = {
+    "blocked_address": "--allow-private-networks (fetch.allow_private_networks = true in dateline.toml)",
+    "robots_disallowed": "fetch.obey_robots = false in dateline.toml",
+    "too_large": "fetch.max_bytes in dateline.toml",
+}
+
+
+def _explain_refusals(settings: Settings, result: dict[str, Any]) -> None:
+    """When a run got no article and every page it lost was refused for one setting, say which."""
+    if result["extracted_count"] or not result["quarantined_count"]:
+        return
+    from dateline.flows import store
+
+    con = store.connect(settings.processed_dir, settings.raw_dir)
+    reasons = dict(con.execute("select reason, count(*) from quarantine where run_id = $run group by all",
+                               {"run": result["run_id"]}).fetchall())
+    con.close()
+    for reason, setting in SETTING_OF_REASON.items():
+        if reasons.get(reason) and sum(n for r, n in reasons.items() if r in SETTING_OF_REASON) == sum(
+                reasons.values()):
+            click.echo(f"note: all {reasons[reason]} pages were refused as {reason}; the setting is {setting}",
+                       err=True)
 
 
 # --- output --------------------------------------------------------------------------------
@@ -348,8 +444,7 @@ def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None) -> Non
         click.echo(f"wrote {write_db}: views over {obj.settings.data_dir.resolve()}", err=True)
         return
     assert query is not None
-    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
-    print_query(con, query, {}, fmt)
+    print_query(read_connection(obj), query, {}, fmt)
 
 
 def _query_choices() -> list[str]:
@@ -383,7 +478,7 @@ def query(obj: Context, name: str, params: tuple[tuple[str, str], ...], fmt: str
     missing = [p for p in declared if p not in given]
     if missing:
         raise click.UsageError(f"{name} needs -p {missing[0]} VALUE")
-    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    con = read_connection(obj)
     print_query(con, text, given, fmt)
 
 
@@ -462,9 +557,8 @@ def timeline(obj: Context, actor: str, since: str, until: str, about: str, fmt: 
         dateline timeline putin
         dateline timeline "Vladimir Putin" --since 2022-02-24 --about mobilization --format csv
     """
-    from dateline.flows import store
 
-    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    con = read_connection(obj)
     reader = timeline_batches(con, actor, since, until, about)
     print_batches(_timeline_table(reader) if fmt == "table" else reader, fmt)
 
@@ -483,7 +577,7 @@ def actors(obj: Context, top: int, kind: str | None, fmt: str) -> None:
     """
     from dateline.flows import store
 
-    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    con = read_connection(obj)
     print_query(con, store.read_query("top_actors"),
                 {"since": "", "until": "", "kind": kind or "", "limit": str(top)}, fmt)
 
@@ -518,9 +612,8 @@ def report(obj: Context, actor: str | None, corpus: bool, since: str, until: str
     if not output.parent.is_dir():
         raise click.BadParameter(f"no such folder: {output.parent}", param_hint="--output")
     from dateline.flows import report as reports
-    from dateline.flows import store
 
-    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    con = read_connection(obj)
     try:
         page = (reports.corpus_report(con) if actor is None else
                 reports.actor_report(con, actor, since=since, until=until, interval=interval))
@@ -588,7 +681,7 @@ def revisions(obj: Context, article: str | None, since: str, fmt: str) -> None:
 
     from dateline.flows import store
 
-    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    con = read_connection(obj)
     if article is None:
         print_query(con, store.read_query("revisions"), {"since": since}, fmt)
         return
@@ -624,7 +717,7 @@ def status(obj: Context, fmt: str) -> None:
     """
     from dateline.flows import store
 
-    con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir)
+    con = read_connection(obj)
     report: dict[str, Any] = {}
     for title, name in STATUS_SECTIONS:
         cursor = con.execute(store.read_query(name), {"since": ""} if store.query_params(store.read_query(name))

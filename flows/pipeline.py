@@ -390,7 +390,10 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
             sources=src.describe() + ((f"reprocess:{reprocess_since or 'all'}",) if reprocess else ()),
             discovered_count=sum(a.discovered for a in acquired),
             fetched_count=sum(a.responses for a in acquired),
-            archived_count=sum(len(a.pages) for a in acquired),
+            # what this run wrote to the archive (bytes archived before are not written again); a
+            # reprocess counts the archived pages it read
+            archived_count=(sum(len(a.pages) for a in acquired) if reprocess else
+                            sum(1 for a in acquired for r in a.raw_rows if r.kind == "page")),
             extracted_count=sum(r.articles for r in results),
             new_article_count=loaded.get("articles", (0, 0))[0],
             unchanged_article_count=loaded.get("articles", (0, 0))[1],

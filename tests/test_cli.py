@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -142,6 +143,34 @@ def test_bad_command_lines_exit_2_with_a_short_message(runner, args):
     assert "Error:" in result.stderr
 
 
+def test_a_bad_cron_string_is_a_usage_error_before_anything_starts(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    data = tmp_path / "data"
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "dateline", "--data-dir", str(data), "serve", "--cron",
+                           "every five minutes", "--html-dir", str(SEED.parent)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")})
+    assert proc.returncode == 2 and proc.stdout == ""
+    (error,) = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
+    assert "'every five minutes' is not a cron schedule" in error and "Traceback" not in proc.stderr
+    assert time.monotonic() - started < 30 and not data.exists()  # no server was started, nothing written
+
+
+@pytest.mark.parametrize("args", [["actors"], ["sql", "select 1"], ["timeline", "putin"], ["status"],
+                                  ["query", "top_actors", "-p", "since", "", "-p", "until", "", "-p", "kind", "",
+                                   "-p", "limit", "3"]], ids=lambda a: a[0])
+def test_reading_an_empty_data_dir_says_so_and_creates_nothing(runner, tmp_path, args):
+    data = tmp_path / "typo"
+    result = invoke(runner, "--data-dir", str(data), *args)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip() == (f"Error: no corpus in {data}: nothing has been loaded there "
+                                     "(run `dateline run ...` first, or give --data-dir)")
+    assert not data.exists()
+
+
 def test_bad_config_file_is_a_usage_error(runner, tmp_path):
     bad = tmp_path / "dateline.toml"
     bad.write_text("feeds = 3\n")
@@ -180,12 +209,14 @@ def test_compact_merges_files_and_keeps_every_row(runner, data_dir):
 
 
 def test_an_error_no_handler_foresaw_is_one_line_and_v_shows_its_traceback(tmp_path):
-    """The console entry point's last resort (flows.cli.main), run as a user runs the command: a data dir
-    whose `processed` is a file makes the store raise NotADirectoryError, which nothing else handles."""
+    """The console entry point's last resort (flows.cli.main), run as a user runs the command: a corpus
+    whose `articles` table is a file makes the store raise NotADirectoryError, which nothing else handles."""
     import subprocess
     import sys
 
-    (tmp_path / "processed").write_text("not a folder")
+    (tmp_path / "processed").mkdir()
+    (tmp_path / "processed" / "other.parquet").touch()
+    (tmp_path / "processed" / "articles").write_text("not a folder")
     command = [sys.executable, "-m", "dateline", "--data-dir", str(tmp_path), "sql", "select 1"]
     quiet = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parent.parent, timeout=120)
     assert quiet.returncode == 1 and quiet.stdout == ""
@@ -195,3 +226,19 @@ def test_an_error_no_handler_foresaw_is_one_line_and_v_shows_its_traceback(tmp_p
                              cwd=Path(__file__).parent.parent, timeout=120)
     assert verbose.returncode == 1 and "Traceback (most recent call last)" in verbose.stderr
     assert verbose.stderr.strip().splitlines()[-1].startswith("NotADirectoryError: ")
+
+
+def test_a_run_whose_pages_a_setting_refused_names_the_setting(http_server, tmp_path):
+    """Local URLs without --allow-private-networks: every page is quarantined as blocked_address, and
+    stderr says which option would let them through."""
+    import subprocess
+    import sys
+
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"{http_server.url}/articles/cbc.html\n{http_server.url}/articles/seed.html\n")
+    proc = subprocess.run([sys.executable, "-m", "dateline", "--data-dir", str(tmp_path / "data"), "run", "--urls",
+                           str(urls)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")})
+    assert proc.returncode == 0, proc.stderr
+    assert ("note: all 2 pages were refused as blocked_address; the setting is --allow-private-networks "
+            "(fetch.allow_private_networks = true in dateline.toml)") in proc.stderr.splitlines()

@@ -124,3 +124,16 @@ def test_revisions_lists_the_changed_article_and_diffs_it(runs):
     assert "+" in diff.stdout and "Corrected: the group has 300 members." in diff.stdout
     missing = CliRunner().invoke(cli, ["--data-dir", data, "revisions", "https://nowhere.example/x"])
     assert missing.exit_code == 1 and "no article" in missing.stderr
+
+
+def test_saved_pages_read_again_are_not_counted_as_archived(prefect_harness, tmp_path):
+    from pathlib import Path
+
+    seed = Path(__file__).parent / "fixtures" / "seed"
+    settings = Settings(data_dir=tmp_path / "data", process=ProcessSettings(workers=1))
+    first = pipeline(sources={"html_dirs": [str(seed)]}, settings=settings.to_dict())
+    again = pipeline(sources={"html_dirs": [str(seed)]}, settings=settings.to_dict())
+    assert (first["archived_count"], first["new_article_count"]) == (1, 1)
+    # the second run read the same bytes: nothing archived again, the article already stored
+    assert (again["discovered_count"], again["archived_count"], again["new_article_count"],
+            again["unchanged_article_count"]) == (1, 0, 0, 1)

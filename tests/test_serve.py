@@ -63,6 +63,9 @@ def test_serve_runs_on_schedule_and_stops_with_its_server(tmp_path, stop):
         runs = data / "processed" / "runs"
         wait_for(lambda: [p for p in runs.glob("*.parquet") if p.name != "_schema.parquet"] if runs.exists()
                  else None, 90, "a scheduled run")
+        # one line per run on stderr, from the runs table: its id, status, seconds and counts
+        wait_for(lambda: re.search(r"^run \d{8}T\d{6}Z-\w+ completed in [\d.]+ s: 1 discovered, [01] archived, "
+                                   r"1 articles", stderr.read_text(), re.M), 30, "serve's line for the run")
     finally:
         proc.send_signal(stop)
         out, _ = proc.communicate(timeout=60)

@@ -254,7 +254,7 @@ class RunRecord:
     sources: tuple[str, ...]
     discovered_count: int  # URLs named by the sources (after de-duplication)
     fetched_count: int  # HTTP responses received (redirect hops and robots.txt excluded)
-    archived_count: int  # page records written to WARC (fetched or read from files)
+    archived_count: int  # page records this run wrote to WARC (pages archived before are not written again)
     extracted_count: int  # pages that gave an article
     new_article_count: int  # article versions not stored before
     unchanged_article_count: int  # article versions already stored (a re-run)

@@ -195,11 +195,13 @@ def write_batches(out: TextIO, reader: pa.RecordBatchReader, fmt: str) -> int:
             out.write(_joined(lines) + "\n")
         return int(table.num_rows)
     if fmt == "csv":
-        csv.writer(out).writerow(names)  # lines end in \r\n, as Python's csv writer and RFC 4180 end them
+        # lines end in \n, as DuckDB's own CLI writes csv (\r\n, RFC 4180's, breaks tail, cut and shell
+        # arithmetic); a line break inside a quoted field stays as it was
+        csv.writer(out, lineterminator="\n").writerow(names)
         for batch in reader:
             if batch.num_rows and batch.num_columns:
                 lines = pc.binary_join_element_wise(*(csv_cells(c) for c in batch.columns), ",")
-                out.write(_joined(lines, "\r\n") + "\r\n")
+                out.write(_joined(lines, "\n") + "\n")
             count += batch.num_rows
         return count
     # the object's keys as the query names them, the batch's columns renamed c0, c1, ...: no column

@@ -61,9 +61,11 @@ def _plain(out: io.StringIO, columns: list[str], rows: list[tuple], fmt: str) ->
     elif fmt == "json":
         out.write("[" + ",".join("\n  " + o for o in objects) + ("\n]\n" if objects else "]\n"))
     elif fmt == "csv":
-        writer = csv.writer(out)
-        writer.writerow(columns)
-        writer.writerows([_cell_text(v) for v in row] for row in rows)
+        # Python's writer quotes the fields as RFC 4180 does (a "\r" included); lines end in "\n"
+        for line in [columns, *([_cell_text(v) for v in row] for row in rows)]:
+            one = io.StringIO()
+            csv.writer(one).writerow(line)
+            out.write(one.getvalue().removesuffix("\r\n") + "\n")
     else:
         return write_table(out, columns, rows)
     return len(rows)
@@ -143,13 +145,13 @@ def test_repeated_and_odd_column_names_keep_their_values_in_json():
 def test_a_result_with_no_rows_prints_its_header_or_an_empty_list(fmt):
     arrow, plain = _both(_connection(), "select 1 as n, 'x' as s where false", fmt)
     assert arrow == plain
-    assert arrow == {"csv": "n,s\r\n", "table": "n  s\n-  -\n", "json": "[]\n", "jsonl": ""}[fmt]
+    assert arrow == {"csv": "n,s\n", "table": "n  s\n-  -\n", "json": "[]\n", "jsonl": ""}[fmt]
 
 
 def test_bound_parameters_reach_the_query():
     arrow, _ = _both(_connection(), "select $word as w, $day::date as d", "csv",
                      params={"word": "a,b", "day": "2024-02-29"})
-    assert arrow == 'w,d\r\n"a,b",2024-02-29\r\n'
+    assert arrow == 'w,d\n"a,b",2024-02-29\n'
 
 
 def test_python_values_print_as_json_takes_them():

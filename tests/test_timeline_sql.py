@@ -320,6 +320,9 @@ def test_cli_actors_kind_filter_table(runner, data_dir):
 
 
 def test_cli_actors_before_any_nlp_run_prints_only_the_header(runner, tmp_path):
-    result = invoke(runner, tmp_path / "empty", "actors", "--format", "csv")
+    processed = tmp_path / "articles-only" / "processed"  # articles loaded, no NLP table written yet
+    store.stage([article(1, datetime(2023, 1, 4, tzinfo=UTC))], ARTICLES, processed, "r", "b")
+    store.load_staged(processed, "r", ARTICLES)
+    result = invoke(runner, tmp_path / "articles-only", "actors", "--format", "csv")
     assert result.exit_code == 0
     assert result.stdout.splitlines() == ["actor_id,name,kind,articles,mentions"]

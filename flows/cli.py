@@ -417,14 +417,20 @@ def print_batches(reader: pa.RecordBatchReader, fmt: str) -> None:
 
 # --- sql / query ----------------------------------------------------------------------------
 
-@cli.command()
+def _views_epilog() -> str:
+    from dateline.flows.catalog import help_text
+
+    return "\b\nViews (what a row is; `dateline schema VIEW` lists the columns):\n" + help_text()
+
+
+@cli.command(epilog=_views_epilog())
 @click.argument("query", required=False)
 @format_option()
 @click.option("--write-db", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a DuckDB file holding the views, for any DuckDB client, and exit.")
 @click.pass_obj
 def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None) -> None:
-    """Run ad-hoc SQL over the tables (views: articles, articles_current, quarantine, runs, raw_index).
+    """Run ad-hoc SQL over the tables and views listed below.
 
     \b
         dateline sql "select domain, count(*) as n from articles group by all order by n desc"
@@ -445,6 +451,35 @@ def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None) -> Non
         return
     assert query is not None
     print_query(read_connection(obj), query, {}, fmt)
+
+
+@cli.command()
+@click.argument("view", required=False)
+@format_option()
+def schema(view: str | None, fmt: str) -> None:
+    """The tables and views, and what a row of each is; with VIEW, its columns, types and meaning.
+
+    Descriptions come from transforms/schema.py, where the columns are defined; no data dir needed.
+
+    \b
+        dateline schema
+        dateline schema events
+        dateline schema actor_events --format csv
+    """
+    from dateline.flows import catalog
+
+    entries = catalog.described()
+    if view is None:
+        table = pa.table({"view": list(entries), "kind": ["table" if v not in catalog.VIEWS else "view"
+                                                          for v in entries], "row": list(entries.values())})
+        print_batches(table.to_reader(), fmt)
+        return
+    if view not in entries:
+        raise click.BadParameter(f"no view {view!r}; the views: {', '.join(entries)}", param_hint="VIEW")
+    with catalog.empty_connection() as con:
+        rows = catalog.columns(con, view)
+    table = pa.table({name: [r[i] for r in rows] for i, name in enumerate(("column", "type", "meaning"))})
+    print_batches(table.to_reader(), fmt)
 
 
 def _query_choices() -> list[str]:

@@ -55,29 +55,29 @@ class ArticleRecord:
     article_id: str  # sha1(canonical_url)
     content_hash: str  # sha1(title + "\n" + text): a new value is a new version
     url: str  # the URL the page was fetched from (after redirects)
-    canonical_url: str
+    canonical_url: str  # the page's declared canonical URL, normalized (else the URL)
     domain: str  # host without "www."
-    site_name: str | None
-    title: str | None
-    description: str | None
+    site_name: str | None  # the publisher's name as the page gives it
+    title: str | None  # the headline
+    description: str | None  # the page's summary (meta description or og:description)
     authors: tuple[str, ...] = ()  # persons only, properly cased
     agencies: tuple[str, ...] = ()  # news agencies named by the byline or the dateline ("Reuters", "AP")
     is_wire: bool = False  # the text is an agency's (an agency in the byline or dateline)
     dateline_place: str | None = None  # "MEXICO CITY" from "MEXICO CITY (AP) —"
     published_at: datetime | None  # tz-aware UTC
     published_utc_offset: str | None  # the page's own offset, "+02:00"; None when the page gave none
-    published_precision: Precision | None
+    published_precision: Precision | None  # how precise published_at is: time, day, month or year
     published_source: str | None  # where the date came from: jsonld, meta, time, url, text, htmldate
     modified_at: datetime | None  # tz-aware UTC
     fetched_at: datetime  # tz-aware UTC
     language: str | None  # ISO 639-1, "en"
-    section: str | None
-    tags: tuple[str, ...] = ()
+    section: str | None  # the site's section for the article, when the page names one
+    tags: tuple[str, ...] = ()  # the page's keywords and tags
     text: str  # the body only: paragraphs joined by "\n", no title, subtitle or comments
-    word_count: int
+    word_count: int  # words in text
     raw_ref: str  # "<WARC path relative to data/raw>#<record offset>"
-    extractor_version: str
-    run_id: str
+    extractor_version: str  # the Dateline version that extracted this row
+    run_id: str  # the run that extracted this version
     issues: tuple[str, ...] = ()  # field-level problems, e.g. "published_at:unparsed"
 
 
@@ -88,19 +88,19 @@ class ImageRecord:
     article_id: str
     content_hash: str  # of the article version the image belongs to
     position: int  # 0-based: the cover first, then page order
-    is_cover: bool
+    is_cover: bool  # the article's lead image (og:image or the first figure)
     src: str  # absolute URL
-    alt: str | None
+    alt: str | None  # the image's alt text
     caption: str | None  # without its credit
     credit_raw: str | None  # the credit as the page gives it
-    photographers: tuple[str, ...] = ()
+    photographers: tuple[str, ...] = ()  # names the credit gives as photographers
     agencies: tuple[str, ...] = ()  # canonical names: "Reuters", "AP", "Getty Images"
-    is_file_photo: bool = False
-    is_handout: bool = False
-    is_pool: bool = False
+    is_file_photo: bool = False  # the credit marks a file photo
+    is_handout: bool = False  # the credit marks a handout
+    is_pool: bool = False  # the credit marks a pool photo
     caption_place: str | None = None  # "Minsk, Belarus" from a wire caption's ending
     caption_date: date | None = None  # date(2022, 12, 19) from "... December 19, 2022."
-    run_id: str
+    run_id: str  # the run that extracted it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,10 +112,10 @@ class MentionRecord:
     text_source: TextSource  # the body, or an image caption (then sentence_id counts on from the body's)
     sentence_id: int  # 0-based index of the sentence in the article (body first, then captions)
     start_char: int  # character offsets into the text named by text_source: the article's text, or the caption
-    end_char: int
+    end_char: int  # end offset (exclusive) in the same text
     text: str  # as written: "President Vladimir Putin", "he"
     label: str  # spaCy label (PERSON, ORG, GPE, LOC, NORP, FAC) or PRON for a resolved pronoun
-    actor_id: str
+    actor_id: str  # the actor it refers to (actors.actor_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,9 +127,9 @@ class ArticleActorRecord:
     article_id: str
     content_hash: str
     name: str  # the article's canonical name for the actor: "Vladimir Putin"
-    kind: ActorKind
+    kind: ActorKind  # person, organization, place or group
     aliases: tuple[str, ...] = ()  # other names in this article: "Putin", "Vladimir Vladimirovich Putin"
-    mention_count: int
+    mention_count: int  # mentions of the actor in the article
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,22 +140,22 @@ class EventRecord:
     article_id: str
     content_hash: str
     text_source: TextSource  # the body, or an image caption
-    sentence_id: int
+    sentence_id: int  # 0-based index of the sentence in the article (body first, then captions)
     sentence_start: int  # the sentence's character offsets into the text named by text_source
-    sentence_end: int
-    event_date: date | None
-    date_precision: DatePrecision | None
+    sentence_end: int  # end offset (exclusive)
+    event_date: date | None  # when it happened, as precise as date_precision; null when undated
+    date_precision: DatePrecision | None  # day, month or year
     date_text: str | None  # the words the date came from: "last month", "Sept. 21"
     date_start: int | None = None  # offsets of date_text in the same text; null when no expression dated it
-    date_end: int | None = None
-    date_basis: DateBasis | None
+    date_end: int | None = None  # end offset (exclusive)
+    date_basis: DateBasis | None  # explicit (a date in the text), relative (to the publication date), or published
     trigger: str | None  # lemma of the main verb: "order", "say"
     subject_id: str | None  # actor_id of the grammatical subject
     object_id: str | None  # actor_id of the object
     actor_ids: tuple[str, ...] = ()  # every actor in the sentence
     place: str | None  # a place named in the sentence
-    negated: bool
-    sentence: str
+    negated: bool  # the main verb is negated ("did not attend")
+    sentence: str  # the sentence as written
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,14 +164,14 @@ class QuoteRecord:
 
     article_id: str
     content_hash: str
-    sentence_id: int
+    sentence_id: int  # the sentence the quotation starts in
     start_char: int  # the quotation's character offsets into the article's text (without the quotation marks)
-    end_char: int
+    end_char: int  # end offset (exclusive)
     speaker_id: str | None  # actor_id; pronouns and "the group" resolved within the article
     speaker_text: str | None  # as written: "the group", "she"
     quote: str  # without the quotation marks
     verb: str | None  # lemma of the speech verb: "say", "tell"
-    sentence: str
+    sentence: str  # that sentence as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,7 @@ class DedupRecord:
     similarity: float  # estimated Jaccard similarity to the article that decided the group (1.0: its own)
     signature: tuple[int, ...] = ()  # MinHash values (transforms.dedup)
     bands: tuple[str, ...] = ()  # LSH band keys: versions sharing one are compared
-    fetched_at: datetime
+    fetched_at: datetime  # when the version was fetched
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,19 +213,19 @@ class RawRecord:
     url: str  # the URL requested
     final_url: str  # the URL of this response (== url unless this record is a redirect's target)
     status: int | None  # HTTP status; None for records that are not HTTP responses (saved files)
-    content_type: str | None
+    content_type: str | None  # the response's Content-Type
     sha1: str  # sha1 of the payload bytes as archived
     length: int  # payload bytes as archived
     truncated: bool  # the body was cut at the size limit
-    fetched_at: datetime
+    fetched_at: datetime  # when it was fetched or read
     warc_file: str  # relative to data/raw
-    warc_offset: int
+    warc_offset: int  # byte offset of the record in warc_file
     record_type: str  # response | resource
     kind: RawKind  # why it was fetched: page, feed, sitemap, robots, or redirect (a hop to a page)
     source: str  # the feed, sitemap, list, WARC or folder that named this URL
     run_id: str
     etag: str | None = None  # validators for the next conditional request
-    last_modified: str | None = None
+    last_modified: str | None = None  # the response's Last-Modified header
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -233,40 +233,40 @@ class QuarantineRecord:
     """One page or source that a stage rejected; one row of data/processed/quarantine."""
 
     run_id: str
-    stage: Stage
-    reason: RejectReason
-    url: str
+    stage: Stage  # the stage that rejected it: discover, fetch, archive, decode, extract or load
+    reason: RejectReason  # why, one of a fixed list (see `dateline query quarantine_reasons`)
+    url: str  # the page or source
     article_id: str | None
-    detail: str
+    detail: str  # what exactly went wrong, for a person
     raw_ref: str | None  # None when nothing was received (connection refused, robots.txt)
-    occurred_at: datetime
+    occurred_at: datetime  # when
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunRecord:
     """One pipeline run with its counts per stage; one row of data/processed/runs."""
 
-    run_id: str
-    flow_run_id: str | None
-    started_at: datetime
-    finished_at: datetime
-    status: Literal["completed", "failed"]
-    sources: tuple[str, ...]
+    run_id: str  # sortable and unique: 20261126T213000Z-1a2b3c
+    flow_run_id: str | None  # the Prefect flow run's id
+    started_at: datetime  # when the run started (UTC)
+    finished_at: datetime  # when it ended (UTC)
+    status: Literal["completed", "failed"]  # completed or failed
+    sources: tuple[str, ...]  # what it read: feed:URL, warc:PATH, ...
     discovered_count: int  # URLs named by the sources (after de-duplication)
     fetched_count: int  # HTTP responses received (redirect hops and robots.txt excluded)
     archived_count: int  # page records this run wrote to WARC (pages archived before are not written again)
     extracted_count: int  # pages that gave an article
     new_article_count: int  # article versions not stored before
     unchanged_article_count: int  # article versions already stored (a re-run)
-    quarantined_count: int
+    quarantined_count: int  # pages and sources it quarantined
     not_modified_count: int = 0  # conditional requests answered 304 (nothing to process)
     skipped_count: int = 0  # URLs seen before, unchanged by their source and not due for a re-check
     nlp_article_count: int = 0  # articles the NLP stage processed (English)
     nlp_skipped_count: int = 0  # articles it skipped (other languages)
-    event_count: int = 0
-    dateline_version: str
-    trafilatura_version: str
-    prefect_version: str
+    event_count: int = 0  # events the NLP stage found
+    dateline_version: str  # the Dateline version that ran
+    trafilatura_version: str  # the trafilatura version used
+    prefect_version: str  # the Prefect version used
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,96 @@
+"""What the corpus holds, described for its readers: `dateline schema` and `dateline sql --help`.
+
+Tables and their columns are described where they are defined, in transforms/schema.py: a record's
+docstring says what a row is, a field's comment what the column means. The views that are not
+tables (articles_current, actors, ...) are described here, next to nothing else, so that a test can
+check that every view a connection has is described (tests/test_catalog.py).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dateline.transforms.schema import TABLES, Table
+
+# what a row of each view that is not a table is
+VIEWS: dict[str, str] = {
+    "articles_current": "the latest fetched version of an article, with its story group (dup_group)",
+    "actors": "an actor across the corpus: its most used name and kind, every alias, article and mention counts",
+    "actor_labels": "an actor's most used name and kind (what `actors` gives, without the counts: faster)",
+    "actor_names": "a name or alias of an actor, lower-cased (key), and the actor it names",
+    "actor_events": "an actor in an event of a current article version, with the article's URL, site and story",
+    "actor_volume": "an actor's mentions in one current, dated article version, with its UTC publication day",
+    "mention_days": "all mentions of current, dated article versions on one UTC publication day",
+}
+
+_FIELD = re.compile(r"^\s+(?P<name>\w+): [^#]+?(?:\s+#\s*(?P<doc>.+))?$")
+
+
+def row_of(table: Table) -> str:
+    """What a row of a table is: its record's docstring up to the ';' that names the folder."""
+    doc = inspect.getdoc(table.record) or table.name
+    return " ".join(doc.split(";")[0].split()).rstrip(".")
+
+
+@cache
+def column_docs(record: type) -> dict[str, str]:
+    """The comment after each field of a record dataclass (what the column means); '' when none."""
+    docs = {f.name: "" for f in fields(record)}
+    for line in inspect.getsource(record).splitlines():
+        match = _FIELD.match(line)
+        if match and match["name"] in docs and match["doc"]:
+            docs[match["name"]] = match["doc"].strip()
+    return docs
+
+
+def described() -> dict[str, str]:
+    """Every table and view a reader sees, with what a row of it is."""
+    return {**{name: row_of(t) for name, t in TABLES.items()}, **VIEWS}
+
+
+def meaning(view: str, column: str) -> str:
+    """What a column of a view means: its table's field comment, or the comment of the table that
+    defines a column of that name (an actor_events.event_date is an events.event_date)."""
+    if view in TABLES:
+        doc = column_docs(TABLES[view].record).get(column, "")
+        if doc:
+            return doc
+    for table in TABLES.values():
+        doc = column_docs(table.record).get(column, "")
+        if doc:
+            return f"{doc} ({table.name}.{column})" if view != table.name else doc
+    return ""
+
+
+def columns(con: Any, view: str) -> list[tuple[str, str, str]]:
+    """(column, DuckDB type, meaning) for each column of a view."""
+    rows = con.execute(f'describe "{view}"').fetchall()
+    return [(name, type_, meaning(view, name)) for name, type_, *_ in rows]
+
+
+@contextmanager
+def empty_connection() -> Iterator[Any]:
+    """A connection whose views read an empty corpus: for describing columns without a data dir."""
+    from dateline.flows import store
+
+    with tempfile.TemporaryDirectory(prefix="dateline-schema-") as tmp:
+        con = store.connect(Path(tmp) / "processed", Path(tmp) / "raw")
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def help_text() -> str:
+    """The views, one line each, for `dateline sql --help`."""
+    entries = described()
+    width = max(map(len, entries))
+    return "\n".join(f"  {name.ljust(width)}  {row}" for name, row in entries.items())

@@ -337,7 +337,7 @@ def run(obj: Context, /, runner: str | None, dask_address: str | None, max_rejec
 
 # --- reading -------------------------------------------------------------------------------
 
-def read_connection(obj: Context) -> Any:
+def read_connection(obj: Context, as_of: str | None = None) -> Any:
     """A connection for a reading command; a data dir that holds no corpus is an error (exit 1) and
     nothing is created in it (`--data-dir /typo actors` must not leave an empty data dir behind)."""
     from dateline.flows import store
@@ -346,7 +346,7 @@ def read_connection(obj: Context) -> Any:
     if isinstance(processed, Path) and next(processed.rglob("*.parquet"), None) is None:
         raise click.ClickException(f"no corpus in {obj.settings.data_dir}: nothing has been loaded there "
                                    "(run `dateline run ...` first, or give --data-dir)")
-    return store.connect(processed, obj.settings.raw_dir)
+    return store.connect(processed, obj.settings.raw_dir, snap=as_of, retention=obj.settings.process.retention_seconds)
 
 
 # reasons a setting decides, and the setting that would let the pages through
@@ -428,14 +428,21 @@ def _views_epilog() -> str:
 @format_option()
 @click.option("--write-db", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a DuckDB file holding the views, for any DuckDB client, and exit.")
+@click.option("--as-of", metavar="RUN_ID|SNAPSHOT|TIME",
+              help="Read an older snapshot (a run id, a snapshot id or an ISO time), while it is retained.")
 @click.pass_obj
-def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None) -> None:
+def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None, as_of: str | None) -> None:
     """Run ad-hoc SQL over the tables and views listed below.
 
     \b
         dateline sql "select domain, count(*) as n from articles group by all order by n desc"
         dateline sql --format csv "select url, title, published_at from articles" > articles.csv
-        dateline sql --write-db corpus.duckdb     # then: duckdb corpus.duckdb
+        dateline sql --write-db corpus.duckdb     # then, from its folder: duckdb corpus.duckdb
+        dateline sql --as-of 20261126T213000Z-1a2b3c "select count(*) from articles"
+
+    Every query reads one snapshot (the last commit when it started). A --write-db file pins
+    the current snapshot, names its files relative to the file's folder (open it from there),
+    and errs once they are removed (after process.retention_seconds): write it again then.
     """
     from dateline.flows import store
 
@@ -445,12 +452,15 @@ def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None) -> Non
         if query:
             raise click.UsageError("--write-db takes no query")
         write_db.unlink(missing_ok=True)
-        con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir, database=str(write_db))
+        con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir, database=str(write_db), snap=as_of,
+                            retention=obj.settings.process.retention_seconds)
+        (snap_id,) = con.execute("select id from dateline_internal.snapshot").fetchone() or (0,)
         con.close()
-        click.echo(f"wrote {write_db}: views over {obj.settings.data_dir.resolve()}", err=True)
+        click.echo(f"wrote {write_db}: views over snapshot {snap_id} of {obj.settings.data_dir.resolve()}, "
+                   f"paths relative to {write_db.resolve().parent}", err=True)
         return
     assert query is not None
-    print_query(read_connection(obj), query, {}, fmt)
+    print_query(read_connection(obj, as_of), query, {}, fmt)
 
 
 @cli.command()
@@ -690,7 +700,7 @@ def reprocess(obj: Context, since: str | None, rebuild: bool, workers: int | Non
     with prefect_api_for(settings):  # a local Prefect server when dateline.toml sets runner = "dask"
         from dateline.flows.pipeline import pipeline
 
-        # the flow moves the old tree aside under the run lock, and puts it back if the rebuild fails
+        # a rebuild writes its tables beside the old ones and switches to them in one commit at the end
         result = pipeline(sources={}, settings=settings.to_dict(), reprocess=True, reprocess_since=since,
                           rebuild=rebuild)
     click.echo(f"reprocess {result['run_id']} {result['status']}: {result['archived_count']} archived pages, "
@@ -750,7 +760,7 @@ def status(obj: Context, fmt: str) -> None:
         dateline status
         dateline status --format json
     """
-    from dateline.flows import store
+    from dateline.flows import snapshot, store
 
     con = read_connection(obj)
     report: dict[str, Any] = {}
@@ -765,14 +775,25 @@ def status(obj: Context, fmt: str) -> None:
         sys.stdout.write(f"== {title}\n")
         write_table(sys.stdout, columns, rows)
         sys.stdout.write("\n")
+    snaps = [{"snapshot": s.id, "committed_at": s.committed_at, "kind": s.kind, "run_id": s.run_id,
+              "rows_added": ", ".join(f"{k} +{v}" for k, v in sorted(s.added.items()) if v)}
+             for s in reversed(snapshot.history(obj.settings.processed_dir)[-10:])]
     if fmt == "json":
+        report["snapshots"] = snaps
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        return
+    sys.stdout.write("== Last snapshots (dateline sql --as-of SNAPSHOT|RUN_ID reads one while it is retained)\n")
+    columns = ["snapshot", "committed_at", "kind", "run_id", "rows_added"]
+    write_table(sys.stdout, columns, [[s[c] for c in columns] for s in snaps])
 
 
 @cli.command()
 @click.pass_obj
 def compact(obj: Context) -> None:
-    """Merge each table partition's small Parquet files into one (run it between runs).
+    """Merge each table partition's small Parquet files into one, in one commit; remove old files.
+
+    Readers keep the snapshot they started with; replaced files are removed once no snapshot of the
+    retention window (process.retention_seconds) lists them.
 
     \b
         dateline compact
@@ -780,8 +801,11 @@ def compact(obj: Context) -> None:
     from dateline.flows import store
     from dateline.flows.lock import data_dir_lock
 
-    with data_dir_lock(obj.settings.data_dir, obj.settings.process.lock_wait_seconds):  # never during a run
-        done = store.compact(obj.settings.processed_dir)
+    settings = obj.settings
+    with data_dir_lock(settings.data_dir, settings.process.lock_wait_seconds):  # never during a run
+        done = store.compact(settings.processed_dir, settings.raw_dir)
+        for note in store.collect_garbage(settings.processed_dir, settings.raw_dir, settings.process.retention_seconds):
+            click.echo(note, err=True)
     for folder, (files, rows) in sorted(done.items()):
         click.echo(f"{folder}: {files} files -> 1 ({rows} rows)", err=True)
     if not done:

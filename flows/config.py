@@ -61,6 +61,9 @@ class ProcessSettings:
     # after a run, compact (as `dateline compact`) once the tables hold more data files than this; each run
     # adds a file per table and partition, and queries slow down as files pile up. 0: never (compact by hand)
     compact_at_files: int = 1000
+    # files a commit replaced (a compaction, a rebuild) stay readable this long for connections that pinned
+    # an older snapshot, and `dateline sql --as-of` can read those snapshots; longer than your longest query
+    retention_seconds: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -227,6 +230,7 @@ def validate_settings(settings: Settings) -> None:
         (1 <= p.batch_size <= 10_000, "process.batch_size must be between 1 and 10000"),
         (p.workers >= 0, "process.workers must not be negative"),
         (p.compact_at_files >= 0, "process.compact_at_files must not be negative"),
+        (p.retention_seconds >= 0, "process.retention_seconds must not be negative"),
         (p.runner in RUNNERS, f"process.runner must be one of {', '.join(RUNNERS)}, not {p.runner!r}"),
         (p.runner != "dask" or bool(p.dask_address),
          "process.runner 'dask' needs process.dask_address (the scheduler, e.g. tcp://10.0.0.5:8786)"),

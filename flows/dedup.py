@@ -7,7 +7,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from dateline.flows import storage, store
+from dateline.flows import snapshot, storage, store
 from dateline.transforms.dedup import DUPLICATE_AT, similarity
 from dateline.transforms.schema import DEDUP, DedupRecord
 
@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 GROUPS = "groups"  # the staged dedup file holding the run's assigned rows
 
 
-def assign_groups(processed: Path, run_id: str) -> int:
-    """Fill dup_group in the run's staged dedup rows; returns how many joined an existing group."""
+def assign_groups(processed: Path, run_id: str, stored: list[str] | None = None) -> int:
+    """Fill dup_group in the run's staged dedup rows; returns how many joined an existing group.
+    ``stored``: the dedup files of the snapshot the run loads into (by default those of the current one)."""
     folder = store.staging_dir(processed, run_id) / DEDUP.name
     groups = folder / f"{GROUPS}.parquet"
     files = sorted(p for p in folder.glob("*.parquet") if p != groups)
@@ -30,7 +31,9 @@ def assign_groups(processed: Path, run_id: str) -> int:
     rows = [DedupRecord(**{**r, "signature": tuple(r["signature"]), "bands": tuple(r["bands"])})
             for r in storage.parquet_dataset(files, schema=DEDUP.schema).read().to_pylist()]
     rows.sort(key=lambda r: (r.fetched_at, r.article_id))
-    stored = [str(p) for p in store.table_dir(processed, DEDUP).glob("*.parquet") if p.name != store.SCHEMA_FILE]
+    if stored is None:
+        current = snapshot.current(processed)
+        stored = [str(processed / f) for f in current.files(DEDUP.name)] if current else []
     by_band, by_article = _stored_candidates(processed, stored, rows)
     assigned: list[DedupRecord] = []
     joined = 0

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import trafilatura
-from dateline.flows import storage, store
+from dateline.flows import store
 from dateline.flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw
 from dateline.flows.archive import WarcArchive
 from dateline.flows.config import ConfigError, DatelineError, Settings, Sources
@@ -46,6 +46,7 @@ from dateline.transforms.schema import (
     MENTIONS,
     QUARANTINE,
     QUOTES,
+    RAW_INDEX,
     RUNS,
     ArticleRecord,
     DedupRecord,
@@ -222,22 +223,25 @@ def process_batch(batch_id: str, refs: list[PageRef], settings: Settings, run_id
 LOADED_TABLES = (ARTICLES, IMAGES, MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES, DEDUP, QUARANTINE)
 
 
-def load_run(processed: Path, run_id: str) -> dict[str, tuple[int, int]]:
-    """Move a run's staged rows into the tables, dropping rows already stored, bring the derived actor
-    tables up to date (flows/store.py), then drop the staging. Safe to repeat after a kill: each step
-    adds only rows whose key is not stored yet, and derived tables left stale are built again."""
-    fresh = store.derived_fresh(processed)  # the derived tables then only need this run's rows
-    assign_groups(processed, run_id)
-    loaded = {t.name: store.load_staged(processed, run_id, t) for t in LOADED_TABLES}
-    store.refresh_derived(processed, run_id, fresh)
-    store.drop_staging(processed, run_id)
+def load_run(processed: Path, run_id: str, tx: store.Transaction) -> dict[str, tuple[int, int]]:
+    """Move a run's staged rows into the transaction ``tx``, dropping rows already stored, with its raw
+    index file and the derived actor tables' rows (flows/store.py). Nothing is visible until the
+    caller commits; safe to repeat after a kill (the files written before are listed by no snapshot).
+    A derived table of another module joins here: a function taking ``tx`` that writes its files and
+    calls ``tx.add`` or ``tx.replace`` (docs/architecture.md, "Snapshots")."""
+    assign_groups(processed, run_id, [str(p) for p in tx.paths(DEDUP.name)])
+    loaded = {t.name: store.load_staged(processed, run_id, t, tx=tx) for t in LOADED_TABLES}
+    index = store.table_dir(tx.raw, RAW_INDEX) / f"{run_id}.parquet"
+    if index.exists():
+        tx.add(RAW_INDEX.name, [index])
+    store.refresh_derived(tx)
     return loaded
 
 
 @task(name="load", cache_policy=NO_CACHE)
-def load_task(settings: Settings, run_id: str) -> dict[str, tuple[int, int]]:
-    """Move the run's staged rows into the tables, dropping rows already stored."""
-    loaded = load_run(settings.processed_dir, run_id)
+def load_task(settings: Settings, run_id: str, tx: store.Transaction) -> dict[str, tuple[int, int]]:
+    """Move the run's staged rows into the run's transaction, dropping rows already stored."""
+    loaded = load_run(settings.processed_dir, run_id, tx)
     get_run_logger().info("load: %s", ", ".join(f"{k} +{new} ({old} already stored)"
                                                for k, (new, old) in loaded.items()))
     return loaded
@@ -246,9 +250,9 @@ def load_task(settings: Settings, run_id: str) -> dict[str, tuple[int, int]]:
 def compact_if_due(cfg: Settings) -> None:
     """Compact the tables (as `dateline compact`) once they hold more than ``process.compact_at_files``
     data files: each run adds a file per table and partition, so a schedule every 15 minutes would
-    otherwise pile up thousands, and every query opens them all. Local roots only (compaction renames)."""
+    otherwise pile up thousands, and every query opens them all. A commit of its own, after the run's."""
     limit = cfg.process.compact_at_files
-    if not limit or storage.is_remote(cfg.processed_dir):
+    if not limit:
         return
     if (files := store.data_file_count(cfg.processed_dir)) > limit:
         try:
@@ -260,7 +264,7 @@ def compact_if_due(cfg: Settings) -> None:
 
 @task(name="compact", cache_policy=NO_CACHE)
 def compact_task(cfg: Settings, files: int) -> None:
-    merged = store.compact(cfg.processed_dir)
+    merged = store.compact(cfg.processed_dir, cfg.raw_dir)
     get_run_logger().info("compact: the tables held %d data files (more than process.compact_at_files = %d); "
                           "merged %d folders, now %d files", files, cfg.process.compact_at_files, len(merged),
                           store.data_file_count(cfg.processed_dir))
@@ -298,18 +302,37 @@ def pipeline(sources: dict[str, list[str]], settings: dict[str, Any] | None = No
     src = Sources(**{k: tuple(v) for k, v in sources.items()})
     cfg = Settings.from_dict(settings) if settings else Settings()
     check_runner(cfg)
-    with data_dir_lock(cfg.data_dir, cfg.process.lock_wait_seconds):
+    with data_dir_lock(cfg.data_dir, cfg.process.lock_wait_seconds), stop_on_signals():
         recover(cfg)
-        if not rebuild:
-            return _locked_run(src, cfg, reprocess, reprocess_since)
-        previous = store.begin_rebuild(cfg.processed_dir)  # under the lock: no run writes the tree it moves
-        try:
-            result = _locked_run(src, cfg, reprocess, reprocess_since)
-        except BaseException:
-            store.restore_rebuild(cfg.processed_dir, previous)
-            raise
-        store.finish_rebuild(cfg.processed_dir, previous)
-        return result
+        return _locked_run(src, cfg, reprocess, reprocess_since, rebuild)
+
+
+class RunStopped(DatelineError):
+    """SIGTERM or SIGINT asked the run to stop."""
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT stop the run where it is: an exception unwinds it like any failure (the
+    batches in flight are abandoned, the workers stopped, the run recorded as failed); nothing it wrote
+    is visible unless its snapshot was committed, and the next run picks up what remains."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        signal.signal(signum, signal.SIG_DFL)  # a second signal ends the process at once
+        raise RunStopped(f"stopped by {signal.Signals(signum).name}")
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def recover(cfg: Settings) -> None:
@@ -321,21 +344,45 @@ def recover(cfg: Settings) -> None:
     leftover = store.leftover_runs(cfg.processed_dir)
     indexed = store.indexed_runs(cfg.raw_dir) if leftover else set()
     for run_id in leftover:
-        if store.is_committed(cfg.processed_dir, run_id) or run_id in indexed:
-            loaded = load_run(cfg.processed_dir, run_id)
+        if not store.is_rebuild(cfg.processed_dir, run_id) and (
+                store.is_committed(cfg.processed_dir, run_id) or run_id in indexed):
+            tx = store.begin(cfg.processed_dir, cfg.raw_dir, "recover", run_id)
+            loaded = load_run(cfg.processed_dir, run_id, tx)
+            now = datetime.now(UTC)
+            _record_run(tx, RunRecord(run_id=run_id, flow_run_id=None, started_at=now, finished_at=now,
+                                      status="recovered", sources=(), discovered_count=0, fetched_count=0,
+                                      archived_count=0, extracted_count=0, new_article_count=loaded["articles"][0],
+                                      unchanged_article_count=loaded["articles"][1], quarantined_count=0,
+                                      dateline_version=DATELINE_VERSION, trafilatura_version=trafilatura.__version__,
+                                      prefect_version=version("prefect")))
+            tx.commit()
+            store.drop_staging(cfg.processed_dir, run_id)
             logger.warning("recovery: finished loading interrupted run %s (%d new articles)",
                            run_id, loaded["articles"][0])
         else:
             store.drop_staging(cfg.processed_dir, run_id)
             logger.warning("recovery: discarded the staged rows of interrupted run %s; its pages are read "
                            "again by the next run over the same sources", run_id)
+    for note in store.collect_garbage(cfg.processed_dir, cfg.raw_dir, cfg.process.retention_seconds):
+        logger.info("recovery: %s", note)
 
 
-def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: str | None) -> dict[str, Any]:
+def _record_run(tx: store.Transaction, run: RunRecord) -> None:
+    tx.add(RUNS.name, store.write_table(store.to_arrow([run], RUNS), RUNS, tx.processed, run.run_id), 1)
+
+
+def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: str | None,
+                rebuild: bool = False) -> dict[str, Any]:
     logger = get_run_logger()
     started_at = datetime.now(UTC)
     run_id = new_run_id(started_at)
     store.ensure_tables(cfg.processed_dir, cfg.raw_dir)
+    # the run's commit: its load, derived rows and runs row become visible together, or not at all; a
+    # rebuild's tables start empty beside the old ones, which readers keep until it commits
+    tx = store.begin(cfg.processed_dir, cfg.raw_dir, "rebuild" if rebuild else "run", run_id)
+    if rebuild:
+        store.mark_rebuild(cfg.processed_dir, run_id)
+        store.begin_rebuild(tx)
     status = "failed"
     committed = False
     acquired: list[Acquired] = []
@@ -377,8 +424,7 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
         store.write_raw_index([row for a in acquired for row in a.raw_rows], cfg.raw_dir, run_id)
         store.mark_committed(cfg.processed_dir, run_id)
         committed = True
-        loaded = load_task(cfg, run_id)
-        compact_if_due(cfg)
+        loaded = load_task(cfg, run_id, tx)
         status = "completed"
     finally:
         run = RunRecord(
@@ -407,14 +453,22 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
             trafilatura_version=trafilatura.__version__,
             prefect_version=version("prefect"),
         )
-        if not committed:  # failed before the commit point: the next run reads these pages again
+        if cfg.process.runner != "dask":
+            shutdown_pool()  # stopped or failed midway: end the workers too
+        if not committed or rebuild and status != "completed":  # the next run reads these pages again
             store.drop_staging(cfg.processed_dir, run_id)
+        if status != "completed":  # only the runs row: a load cut short stays invisible (recovery redoes it)
+            tx = store.begin(cfg.processed_dir, cfg.raw_dir, "run", run_id)
         try:
-            store.write_table(store.to_arrow([run], RUNS), RUNS, cfg.processed_dir, run_id)
+            _record_run(tx, run)
+            tx.commit()
         except DatelineError as exc:  # e.g. the disk is full: after a failure, let the first error speak
             if status == "completed":
                 raise
             logger.warning("could not record failed run %s: %s", run_id, exc)
+        if status == "completed":
+            store.drop_staging(cfg.processed_dir, run_id)
+            compact_if_due(cfg)
         _publish_artifact(run)
         logger.info("run %s %s: %d discovered, %d archived, %d articles (%d new), %d quarantined",
                     run_id, status, run.discovered_count, run.archived_count, run.extracted_count,

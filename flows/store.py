@@ -1,19 +1,21 @@
 """Parquet tables under data/processed and the DuckDB views over them.
 
-Writes are atomic: a file is written under a temporary name in its final folder, then renamed,
-so a reader (or a killed run) never sees half a file. A run's rows are staged per batch under
-``processed/_staging/<run_id>/`` and moved into the tables by :func:`load_staged`, which drops
-rows whose key is already stored: running the same input again adds no rows, and loading the
-same staging twice (a load cut short, then finished) adds each row once.
+Files are written once (under a temporary name, then renamed) and never changed; which files make
+up the tables is decided by snapshots (flows/snapshot.py): a commit names every table's files in one
+manifest, made current by one atomic rename, and readers build their views from the manifest they
+pinned. A run's rows are staged per batch under ``processed/_staging/<run_id>/`` and moved into the
+tables by :func:`load_staged`, which drops rows whose key is already stored: running the same input
+again adds no rows, and loading the same staging twice (a load cut short, then finished) adds each
+row once.
 
 Files are sorted for the per-actor queries (SORT_KEYS), and derived, actor-first tables are kept
 beside them (see "derived actor tables" below: ``dateline compact`` computes them whole, each run
 adds its rows): with those, an actor's timeline or mention volume over 1M articles takes tens of
 milliseconds instead of seconds.
 
-A process killed while writing leaves at most: temporary files (never read as tables), a
-staging folder, a half-done compaction or a half-done rebuild. :func:`recover` (run under the
-data dir lock at the start of every run) puts each of those right.
+A process killed while writing leaves at most temporary files, a staging folder and files no
+snapshot lists; none is ever read. :func:`recover` and :func:`collect_garbage` (run under the data
+dir lock at the start of every run) remove them, and the replaced files once their retention ends.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import shutil
 import tempfile
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,8 +38,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from dateline.flows import storage
+from dateline.flows import snapshot, storage
 from dateline.flows.config import DatelineError
+from dateline.flows.snapshot import Snapshot, Transaction
 from dateline.transforms.schema import (
     ARTICLE_ACTORS,
     ARTICLES,
@@ -60,6 +64,7 @@ SQL_DIR = resources.files("dateline.sql")  # sql/ in the repository, package dat
 STAGING = "_staging"
 SCHEMA_FILE = "_schema.parquet"  # an empty file per table, so its view exists (with every column) before data
 COMMITTED = "_committed"  # in a run's staging folder: its pages are indexed, so its rows must be loaded
+REBUILDING = "_rebuild"  # in a run's staging folder: a rebuild, whose rows are discarded if it dies
 ROW_GROUP_SIZE = 10_000
 # rows are written sorted, per run and when compacted: by the table's key, or by these columns where
 # a query looks rows up by another one (an actor's mentions are then a few row groups, not the table)
@@ -125,7 +130,6 @@ def write_parquet(data: pa.Table, path: Path) -> Path:
     return path
 
 
-
 def table_dir(root: Path, table: Table) -> Path:
     return root / table.name
 
@@ -153,10 +157,9 @@ def write_table(data: pa.Table, table: Table, root: Path, name: str) -> list[Pat
 
 
 def ensure_tables(processed: Path, raw: Path) -> None:
-    """Give every table its folder and an empty schema file (rewritten when the schema changes)."""
-    for table in TABLES.values():
-        _ensure_schema_file(_schema_file(raw if table is RAW_INDEX else processed, table), table.schema)
-    ensure_derived(processed)
+    """Give every registered table its folder and an empty schema file (rewritten when the schema changes)."""
+    for entry in snapshot.REGISTRY.values():
+        _ensure_schema_file(_schema_file(raw if entry.root == "raw" else processed, entry), entry.schema)
 
 
 def _ensure_schema_file(path: Path, schema: pa.Schema) -> None:
@@ -170,7 +173,7 @@ def _ensure_schema_file(path: Path, schema: pa.Schema) -> None:
     write_parquet(schema.empty_table(), path)
 
 
-def _schema_file(root: Path, table: Table) -> Path:
+def _schema_file(root: Path, table: Table | snapshot.Registered) -> Path:
     """A table's empty schema file (in the unknown partition of a partitioned table)."""
     base = table_dir(root, table)
     return base / f"{table.partition}={UNKNOWN_PARTITION}" / SCHEMA_FILE if table.partition else base / SCHEMA_FILE
@@ -190,9 +193,10 @@ def stage(rows: Sequence[Any], table: Table, processed: Path, run_id: str, batch
 LOAD_FILES_AT_ONCE = 20  # staged batch files loaded together: 3,000 pages at the default batch size
 
 
-def load_staged(processed: Path, run_id: str, table: Table, files_at_once: int = LOAD_FILES_AT_ONCE
-                ) -> tuple[int, int]:
-    """Move a run's staged rows of ``table`` into the table; returns (new rows, rows already stored).
+def load_staged(processed: Path, run_id: str, table: Table, files_at_once: int = LOAD_FILES_AT_ONCE,
+                tx: Transaction | None = None) -> tuple[int, int]:
+    """Move a run's staged rows of ``table`` into the transaction ``tx`` (without one: into a commit of
+    their own); returns (new rows, rows already stored).
 
     A row whose key (Table.key) is stored already, or repeats within the run, is dropped. The staged
     files are loaded ``files_at_once`` at a time, each group written before the next is read, so a
@@ -200,24 +204,29 @@ def load_staged(processed: Path, run_id: str, table: Table, files_at_once: int =
     an earlier group's are then stored already). The first group's files are named after the run
     (``<run_id>.parquet``), later ones ``<run_id>-<n>.parquet``.
     """
+    own = tx is None
+    tx = tx or begin(processed, None, "run", run_id)
     staged = sorted((staging_dir(processed, run_id) / table.name).glob("*.parquet"))
     new = old = 0
     for n, start in enumerate(range(0, len(staged), files_at_once)):
-        added, kept = _load_files(processed, staged[start:start + files_at_once], table,
-                                  run_id if n == 0 else f"{run_id}-{n}")
+        written, added, kept = _load_files(tx.paths(table.name), staged[start:start + files_at_once], table,
+                                           processed, run_id if n == 0 else f"{run_id}-{n}")
+        tx.add(table.name, written, added)
         new, old = new + added, old + kept
+    if own:
+        tx.commit()
     return new, old
 
 
-def _load_files(processed: Path, staged: list[Path], table: Table, name: str) -> tuple[int, int]:
-    base = table_dir(processed, table)
+def _load_files(stored_files: list[Path], staged: list[Path], table: Table, processed: Path, name: str
+                ) -> tuple[list[Path], int, int]:
     key = ", ".join(table.key)
     with storage.duckdb_connect(processed) as con:
         run(con, "set TimeZone = 'UTC'")
         run(con, "create temp table staged as select * from read_parquet($files)",
             {"files": [str(p) for p in staged]})
         total = _scalar(con, "select count(*) from staged")
-        stored = [str(p) for p in base.rglob("*.parquet") if p.name != SCHEMA_FILE]
+        stored = [str(p) for p in stored_files]
         unseen = "staged"
         if stored:
             # an anti join streams the stored keys past a hash table of the staged ones: 2 s for a run's
@@ -229,8 +238,7 @@ def _load_files(processed: Path, staged: list[Path], table: Table, name: str) ->
         fresh = con.sql(f"select * from {unseen} qualify row_number() over (partition by {key}) = 1",
                         params={"files": stored} if stored else None).to_arrow_table()
     fresh = fresh.select(table.schema.names).cast(table.schema)
-    write_table(fresh, table, processed, name)
-    return fresh.num_rows, total - fresh.num_rows
+    return write_table(fresh, table, processed, name), fresh.num_rows, total - fresh.num_rows
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> None:
@@ -259,51 +267,115 @@ def is_committed(processed: Path, run_id: str) -> bool:
     return (staging_dir(processed, run_id) / COMMITTED).exists()
 
 
+def mark_rebuild(processed: Path, run_id: str) -> None:
+    """Note that the run is a rebuild: killed, its staging is discarded (the old corpus stays current)."""
+    folder = staging_dir(processed, run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / REBUILDING).touch()
+
+
+def is_rebuild(processed: Path, run_id: str) -> bool:
+    return (staging_dir(processed, run_id) / REBUILDING).exists()
+
+
 def leftover_runs(processed: Path) -> list[str]:
     """Runs with a staging folder. Under the data dir lock, outside a run, these are runs that died."""
     root = processed / STAGING
     return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
 
 
-def indexed_runs(raw: Path) -> set[str]:
-    """The runs that have rows in the raw index (they committed their pages)."""
-    files = sorted(p for p in table_dir(raw, RAW_INDEX).glob("*.parquet") if p.name != SCHEMA_FILE)
-    if not files:
-        return set()
-    column = storage.parquet_dataset(files, schema=RAW_INDEX.schema).read(columns=["run_id"]).column("run_id")
-    return set(column.unique().to_pylist())
+# --- snapshots and DuckDB -----------------------------------------------------------------
 
+def begin(processed: Path, raw: Path | None, kind: str, run_id: str | None = None) -> Transaction:
+    """A transaction on the current snapshot (the caller holds the data dir lock)."""
+    return Transaction(processed, raw if raw is not None else processed.with_name("raw"), kind, run_id)
 
-# --- DuckDB -------------------------------------------------------------------------------
 
 def sql_literal(value: str) -> str:
     """A SQL string literal: quotes doubled. Only for DDL, which takes no bound parameters."""
     return "'" + value.replace("'", "''") + "'"
 
 
-def render_views(processed: Path, raw: Path) -> str:
-    """sql/views.sql with its ${processed} and ${raw} placeholders filled with absolute paths."""
+def _file_list(paths: Sequence[str]) -> str:
+    return "[" + ", ".join(sql_literal(p) for p in paths) + "]"
+
+
+def _locations(snap: Snapshot, processed: Path, raw: Path, relative_to: Path | None) -> dict[str, list[str]]:
+    """Every registered table's files as DuckDB names them: absolute (or relative to ``relative_to``, the
+    folder of a database file); a table without files reads its empty schema file."""
+    def where(path: Path) -> str:
+        if relative_to is None or storage.is_remote(path):
+            return storage.sql_location(path)
+        return os.path.relpath(path.resolve(), relative_to.resolve())
+
+    found = {}
+    for name, entry in snapshot.REGISTRY.items():
+        root = raw if entry.root == "raw" else processed
+        files = snap.files(name)
+        found[name] = [where(root / f) for f in files] if files else [where(_schema_file(root, entry))]
+    return found
+
+
+def render_views(processed: Path, raw: Path, snap: Snapshot | None = None, relative_to: Path | None = None) -> str:
+    """sql/views.sql with each ${table} placeholder replaced by the snapshot's files of that table; then a
+    plain view for any registered table views.sql does not define, the stored derived tables the
+    snapshot holds, and dateline_internal.snapshot (which snapshot this is, and where)."""
+    snap = snap if snap is not None else Snapshot()
+    files = _locations(snap, processed, raw, relative_to)
     text = (SQL_DIR / "views.sql").read_text(encoding="utf-8")
-    for token, path in (("processed", processed), ("raw", raw)):
-        literal = sql_literal(storage.sql_location(path))[1:-1]  # the template already has the quotes
-        text = text.replace("${" + token + "}", literal)
-    return text
+    views = [re.sub(r"\$\{(\w+)\}", lambda m: _file_list(files[m.group(1)]), text)]
+    derived = {d.name: d for d in (*DERIVED_TABLES, SUPERSEDED)}
+    for name in snapshot.REGISTRY:
+        if name in derived or f"view {name} as" in text:
+            continue
+        views.append(f"create or replace view {name} as select * from read_parquet({_file_list(files[name])}, "
+                     "union_by_name = true);")
+    if all(snap.files(d.name) for d in DERIVED_TABLES):
+        for d in DERIVED_TABLES:
+            views.append(f"create or replace view {d.name} as {_stored_rows_sql(d, files, snap)};")
+    views.append(f"""create or replace view dateline_internal.snapshot as select {snap.id} as id,
+        {sql_literal(snap.committed_at)} as committed_at, {sql_literal(snap.kind)} as kind,
+        {sql_literal(snap.run_id or '')} as run_id, {sql_literal(storage.sql_location(processed))} as processed,
+        {sql_literal(storage.sql_location(raw))} as raw;""")
+    return "\n".join(views)
 
 
-def connect(processed: Path, raw: Path, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection (in memory unless ``database`` names a file) with every view in place."""
+def connect(processed: Path, raw: Path, database: str = ":memory:", snap: Snapshot | str | None = None,
+            retention: float = snapshot.RETENTION_SECONDS) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection (in memory unless ``database`` names a file) with every view over one pinned
+    snapshot: the current one, ``snap``, or the one a run id, snapshot id or ISO time names (while
+    retained). It stays on it until :func:`refresh`; ``select * from dateline_internal.snapshot`` says
+    which. A database file's views name the files relative to its folder (open it from there)."""
     ensure_tables(processed, raw)
+    if isinstance(snap, str):
+        try:
+            snap = snapshot.as_of(processed, snap, retention)
+        except ValueError as exc:
+            raise StoreError(str(exc)) from None
+    elif snap is None:
+        snap = snapshot.current(processed) or migrate(processed, raw, locked=False)
     con = storage.duckdb_connect(processed, raw, database=database)
     run(con, "set TimeZone = 'UTC'")
     run(con, "set parquet_metadata_cache = true")  # footers read once per connection (checked against the file)
+    relative_to = None if database == ":memory:" else Path(database).parent
+    if relative_to is not None:  # relative names resolve against the file's folder (a client opened there too)
+        run(con, f"set file_search_path = {sql_literal(str(relative_to.resolve()))}")
     try:
-        run(con, render_views(processed, raw))
-        if database == ":memory:" and derived_fresh(processed):
-            run(con, stored_derived_views(processed))
+        run(con, render_views(processed, raw, snap, relative_to))
     except duckdb.Error as exc:
         con.close()
         raise StoreError(f"cannot create the views over {processed}: {exc}") from exc
     return con
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> int:
+    """Move a connection from :func:`connect` to the current snapshot; returns its id."""
+    processed, raw = con.execute("select processed, raw from dateline_internal.snapshot").fetchone() or ("", "")
+    root = storage.root_path(processed) if "://" in processed else Path(processed)
+    raw_root = storage.root_path(raw) if "://" in raw else Path(raw)
+    snap = snapshot.current(root) or Snapshot()
+    run(con, render_views(root, raw_root, snap))
+    return snap.id
 
 
 def saved_queries() -> list[str]:
@@ -327,86 +399,78 @@ def query_params(sql: str) -> list[str]:
 
 
 def write_raw_index(rows: Iterable[Any], raw: Path, name: str) -> Path | None:
-    """Append raw index rows as ``data/raw/raw_index/<name>.parquet``."""
+    """Append raw index rows as ``data/raw/raw_index/<name>.parquet`` (a snapshot lists it once the run's
+    load commits; the writer reads every file, :func:`read_raw_index`)."""
     rows = list(rows)
     if not rows:
         return None
     return write_parquet(to_arrow(rows, RAW_INDEX), table_dir(raw, RAW_INDEX) / f"{name}.parquet")
 
 
+def _raw_index_files(raw: Path) -> list[Path]:
+    return sorted(p for p in table_dir(raw, RAW_INDEX).glob("*.parquet") if p.name != SCHEMA_FILE)
+
 
 def read_raw_index(raw: Path) -> list[RawRecord]:
     """Every row of the raw index (empty before the first run)."""
-    files = sorted(p for p in table_dir(raw, RAW_INDEX).glob("*.parquet") if p.name != SCHEMA_FILE)
+    files = _raw_index_files(raw)
     if not files:
         return []
     data = storage.parquet_dataset(files, schema=RAW_INDEX.schema).read()
     return [RawRecord(**row) for row in data.to_pylist()]
 
 
-def compact(processed: Path) -> dict[str, tuple[int, int]]:
-    """Merge each table partition's Parquet files into one; returns {folder: (files before, rows)}.
+def indexed_runs(raw: Path) -> set[str]:
+    """The runs that have rows in the raw index (they committed their pages)."""
+    files = _raw_index_files(raw)
+    if not files:
+        return set()
+    column = storage.parquet_dataset(files, schema=RAW_INDEX.schema).read(columns=["run_id"]).column("run_id")
+    return set(column.unique().to_pylist())
 
-    Crash-safe: a manifest naming the files to replace is written first, then the merged file
-    (hidden until done); only then are the old files removed and the merged one renamed in. A
-    compaction cut short is finished by :func:`recover`. A query running between those two steps
-    may miss the partition's rows, so compact between runs (``dateline compact`` takes the run lock).
-    """
-    if storage.is_remote(processed):
-        raise StoreError(f"compact works on a local processed root only, not {processed}")
-    finish_compactions(processed)
+
+# --- compaction ---------------------------------------------------------------------------
+
+def compact(processed: Path, raw: Path | None = None, tx: Transaction | None = None) -> dict[str, tuple[int, int]]:
+    """Merge each table partition's Parquet files into one, in one commit (``tx``'s, else its own);
+    returns {folder: (files before, rows)}. Readers see the old files or the merged ones, never a mix;
+    the old files stay for the retention window. Works on object storage too (no rename is needed)."""
+    own = tx is None
+    tx = tx or begin(processed, raw, "compact")
     done: dict[str, tuple[int, int]] = {}
     for table in TABLES.values():
         if table is RAW_INDEX:
             continue
-        base = table_dir(processed, table)
-        folders = [p for p in base.iterdir() if p.is_dir()] if table.partition and base.exists() else [base]
-        for folder in folders:
-            files = sorted(p for p in folder.glob("*.parquet") if p.name != SCHEMA_FILE)
+        groups: dict[str, list[Path]] = defaultdict(list)
+        for path in tx.paths(table.name):
+            groups[str(path.parent)].append(path)
+        for files in groups.values():
             if len(files) < 2:
                 continue
-            manifest, rows = prepare_compaction(folder, files, table)
-            commit_compaction(manifest)
-            done[str(folder.relative_to(processed))] = (len(files), rows)
-    if not derived_fresh(processed):
-        counts = build_derived(processed)
-        log.info("derived tables computed: %s", ", ".join(f"{name} {rows} rows" for name, rows in counts.items()))
+            folder = files[0].parent
+            columns = ", ".join(_column_or_default(table, field) for field in table.schema)  # no hive column
+            order = ", ".join(_quoted(c) for c in sort_key(table))
+            merged = folder / f"compact-{uuid.uuid4().hex[:12]}.parquet"
+            with _sorting_connection(folder) as con:
+                rows = write_sorted(con, f"select {columns} from read_parquet($files, union_by_name = true) "
+                                    f"order by {order}", {"files": [str(p) for p in files]}, merged, table.schema)
+            tx.replace(table.name, [merged], old=files)
+            done[snapshot.relative(folder, processed)] = (len(files), rows)
+    if not storage.is_remote(processed):
+        if not all(tx.tables.get(d.name) for d in DERIVED_TABLES):
+            counts = build_derived(tx)
+            log.info("derived tables computed: %s", ", ".join(f"{name} {rows} rows" for name, rows in counts.items()))
+        else:
+            merge_deltas(tx, at=1)
+    if own and (done or tx.tables != tx.base.tables):
+        tx.commit()
     return done
 
 
 def data_file_count(processed: Path) -> int:
-    """How many data files the tables hold (what compaction merges; the raw index is not compacted)."""
-    return sum(1 for table in TABLES.values() if table is not RAW_INDEX
-               for p in table_dir(processed, table).rglob("*.parquet") if p.name != SCHEMA_FILE)
-
-
-COMPACTION_MANIFEST = ".replaces"  # '.compact-<id>.parquet.replaces': the files a merged file replaces
-COMPACTION_PENDING = ".pending"  # '.compact-<id>.parquet.pending': the merged file, not yet visible
-
-
-def prepare_compaction(folder: Path, files: list[Path], table: Table) -> tuple[Path, int]:
-    """Write the manifest, then the merged rows under a hidden name; returns (manifest, rows merged).
-    Nothing visible to queries changes yet. The rows are sorted by the table's sort key in DuckDB,
-    which spills to disk past SORT_MEMORY, and streamed to the file: memory stays bounded however
-    big the table (pyarrow held 20M mentions at once: 10.7 GB)."""
-    name = f"compact-{uuid.uuid4().hex[:12]}.parquet"
-    manifest = _write_manifest(folder, name, files)
-    columns = ", ".join(_column_or_default(table, field) for field in table.schema)  # no hive partition column
-    order = ", ".join(_quoted(c) for c in sort_key(table))
-    with _sorting_connection(folder) as con:
-        rows = write_sorted(con, f"select {columns} from read_parquet($files, union_by_name = true) order by {order}",
-                            {"files": [str(p) for p in files]}, folder / f".{name}{COMPACTION_PENDING}",
-                            table.schema)
-    return manifest, rows
-
-
-def _write_manifest(folder: Path, name: str, files: list[Path]) -> Path:
-    """'.<name>.replaces': the files the merged file <name> replaces, written atomically before the merge."""
-    manifest = folder / f".{name}{COMPACTION_MANIFEST}"
-    tmp = manifest.with_name(manifest.name + TMP_SUFFIX)
-    tmp.write_text("".join(f"{p.name}\n" for p in files), encoding="utf-8")
-    os.replace(tmp, manifest)
-    return manifest
+    """How many data files the current snapshot's tables hold (what compaction merges; not the raw index)."""
+    snap = snapshot.current(processed) or Snapshot()
+    return sum(len(snap.files(t.name)) for t in TABLES.values() if t is not RAW_INDEX)
 
 
 SORT_MEMORY = "2GB"  # DuckDB's memory limit when sorting for a compaction or a derived table; it spills past it
@@ -418,7 +482,8 @@ def _sorting_connection(beside: Path, con: duckdb.DuckDBPyConnection | None = No
     """A DuckDB connection (``con``, or a new one) set for big sorts: bounded memory, spilling to a
     temporary folder in ``beside`` (on the data's disk, not a /tmp that may be memory), removed
     afterwards, or by :func:`remove_temporary` after a kill."""
-    spill = beside / f".sort-{uuid.uuid4().hex[:12]}{TMP_SUFFIX}"
+    local = Path(tempfile.gettempdir()) if storage.is_remote(beside) else beside
+    spill = local / f".sort-{uuid.uuid4().hex[:12]}{TMP_SUFFIX}"
     spill.mkdir(parents=True)
     try:
         with duckdb.connect() if con is None else contextlib.nullcontext(con) as sorting:
@@ -444,14 +509,20 @@ def _column_or_default(table: Table, field: pa.Field) -> str:
 
 
 def _quoted(column: str) -> str:
-    """A column name as a SQL identifier ("end" is a keyword)."""
+    """A column name as a SQL identifier."""
     return '"' + column.replace('"', '""') + '"'
 
 
 def write_sorted(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None, path: Path,
                  schema: pa.Schema, row_group_size: int = ROW_GROUP_SIZE) -> int:
-    """Stream a query's rows into one Parquet file with ``schema``, atomically (as write_parquet);
-    returns the row count. Row groups hold ``row_group_size`` rows, in the query's order."""
+    """Stream a query's rows into one Parquet file with ``schema``, atomically (as write_parquet; on object
+    storage written locally, then uploaded in one PUT); returns the row count. Row groups hold
+    ``row_group_size`` rows, in the query's order."""
+    if storage.is_remote(path):
+        with tempfile.TemporaryDirectory(prefix="dateline-") as local:
+            rows = write_sorted(con, sql, params, Path(local) / path.name, schema, row_group_size)
+            storage.upload(Path(local) / path.name, path)
+        return rows
     rows = 0
     with _atomic_file(path) as tmp:
         reader = con.sql(sql, params=params).to_arrow_reader(row_group_size)
@@ -477,40 +548,16 @@ def _write_groups(writer: pq.ParquetWriter, pending: list[pa.Table], row_group_s
     return whole
 
 
-def commit_compaction(manifest: Path) -> None:
-    """Swap a prepared merge in: remove the files it replaces, rename it visible, drop the manifest.
-
-    Idempotent: when the merged file is gone it was either never finished (the old files are all
-    still there) or already renamed in (they are all gone); either way only the manifest is left."""
-    name = manifest.name[1:-len(COMPACTION_MANIFEST)]
-    pending = manifest.with_name(f".{name}{COMPACTION_PENDING}")
-    if pending.exists():
-        for old in manifest.read_text(encoding="utf-8").split():
-            (manifest.parent / old).unlink(missing_ok=True)
-        os.replace(pending, manifest.with_name(name))
-    manifest.unlink()
-
-
-def finish_compactions(processed: Path) -> int:
-    """Finish every compaction a killed process left half done; returns how many."""
-    manifests = sorted(processed.rglob(f".*{COMPACTION_MANIFEST}")) if processed.exists() else []
-    for manifest in manifests:
-        commit_compaction(manifest)
-    return len(manifests)
-
-
 # --- derived actor tables -----------------------------------------------------------------
 # Actor-first copies of what the per-actor queries need (sql/views.sql: actor_names, actor_events,
 # actor_volume, mention_days), sorted by actor, so that an actor's timeline or volume reads a few row
-# groups instead of joining the whole corpus. `dateline compact` computes them whole (build_derived);
-# each run then adds its own rows (update_derived): a delta file per table, and in
-# derived_superseded/ the article versions it replaced, whose stored rows the views leave out
-# (mention_days deltas subtract their mentions instead). Past DELTAS_MERGED_AT deltas a run merges
-# them into one file. derived_sources/ lists the table files the stored rows stand for; the views
-# use them only while that list is the tables' files, and compute the same rows from the tables
-# otherwise (after a writer that does not update them, or a kill between the two).
+# groups instead of joining the whole corpus. They are tables of the snapshot like any other, changed
+# in the same commit as the tables they derive from, so they are never stale: a commit built whole
+# when the snapshot has none (build_derived), else each run adds its own rows (update_derived): a delta
+# file per table, and in derived_superseded the article versions it replaced, whose stored rows the
+# views leave out (mention_days deltas subtract their mentions instead). Past DELTAS_MERGED_AT deltas
+# a run merges them into one file. On object storage none are stored: the views compute them.
 
-DERIVED_VERSION = "#derived-v2"  # the first line of the sources list; sql/views.sql's derived_state expects it
 DERIVED_SOURCES = (ARTICLES, DEDUP, MENTIONS, ARTICLE_ACTORS, EVENTS)
 DERIVED_ROW_GROUP_SIZE = 10_000
 DELTAS_MERGED_AT = 16  # a run finding more delta files than this in a derived table merges them into one
@@ -539,10 +586,14 @@ DERIVED_TABLES = (
             ("actor_id", "day", "article_id")),
     Derived("mention_days", pa.schema([("day", pa.date32()), ("mentions", pa.int64())]), ("day",)),
 )
-DERIVED_MANIFEST = Derived("derived_sources", pa.schema([("file", _S)]), ("file",))
 SUPERSEDED = Derived("derived_superseded", pa.schema([("article_id", _S), ("content_hash", _S)]),
                      ("article_id", "content_hash"))
 PER_VERSION = ("actor_events", "actor_volume")  # rows of one article version: left out once it is superseded
+
+for _table in TABLES.values():
+    snapshot.register(_table.name, _table.schema, "raw" if _table is RAW_INDEX else "processed", _table.partition)
+for _derived in (*DERIVED_TABLES, SUPERSEDED):
+    snapshot.register(_derived.name, _derived.schema)
 
 
 def derived_dir(processed: Path, derived: Derived) -> Path:
@@ -550,130 +601,59 @@ def derived_dir(processed: Path, derived: Derived) -> Path:
     return processed / derived.name
 
 
-def ensure_derived(processed: Path) -> None:
-    """An empty schema file per derived table and for the sources list (so the views exist): an empty
-    list is stale, so the views compute from the tables until the derived tables are built."""
-    for derived in (*DERIVED_TABLES, DERIVED_MANIFEST, SUPERSEDED):
-        _ensure_schema_file(derived_dir(processed, derived) / SCHEMA_FILE, derived.schema)
-
-
-def _data_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.parquet") if p.name != SCHEMA_FILE)
-
-
-def derived_sources(processed: Path) -> list[str]:
-    """The table files the derived tables depend on, relative to ``processed`` (as derived_state lists them)."""
-    files = []
-    for table in DERIVED_SOURCES:
-        pattern = "*/*.parquet" if table.partition else "*.parquet"
-        files += [p.relative_to(processed).as_posix() for p in table_dir(processed, table).glob(pattern)
-                  if p.name != SCHEMA_FILE]
-    return sorted(files)
-
-
-def _listed_sources(processed: Path) -> list[str] | None:
-    """The sources list of the stored derived rows, or None when there are no stored rows."""
-    files = _data_files(derived_dir(processed, DERIVED_MANIFEST))
-    if not files or not all(_data_files(derived_dir(processed, derived)) for derived in DERIVED_TABLES):
-        return None
-    return list(storage.parquet_dataset(files, schema=DERIVED_MANIFEST.schema).read().column("file").to_pylist())
-
-
-def derived_fresh(processed: Path) -> bool:
-    """Whether the stored derived rows stand for the tables' current files (derived_state.fresh)."""
-    if storage.is_remote(processed):
-        return False  # never stored there: compaction and update_derived are local only
-    if any(any(derived_dir(processed, d).glob(f".*{COMPACTION_MANIFEST}"))
-           for d in (*DERIVED_TABLES, SUPERSEDED, DERIVED_MANIFEST)):
-        return False  # a merge of deltas was cut short: some rows may be hidden until recover finishes it
-    listed = _listed_sources(processed)
-    return listed is not None and sorted(listed) == sorted([DERIVED_VERSION, *derived_sources(processed)])
-
-
-STALE_DERIVED = ("the tables changed since this connection was opened, so the derived tables it reads are stale: "
-                 "connect again")
-
-
-def _stored_rows_sql(processed: Path, derived: Derived) -> str:
+def _stored_rows_sql(derived: Derived, files: dict[str, list[str]], snap: Snapshot) -> str:
     """A select of a derived table's stored rows: its files (base and deltas), without superseded article
     versions; mention_days summed per day (its deltas are signed)."""
     columns = ", ".join(_quoted(c) for c in derived.schema.names)
-    # the data files by name, without the empty schema file: from that, DuckDB would estimate the
-    # table empty and build its joins' hash tables on it, scanning it whole
-    files = ", ".join(sql_literal(storage.sql_location(p)) for p in _data_files(derived_dir(processed, derived)))
+    listed = _file_list(files[derived.name])
     if derived.name == "mention_days":
-        return (f"select day, sum(mentions)::bigint as mentions from read_parquet([{files}]) group by day "
+        return (f"select day, sum(mentions)::bigint as mentions from read_parquet({listed}) group by day "
                 "having sum(mentions) <> 0")  # a day whose mentions were all superseded has none
     if derived.name == "actor_names":
-        return f"select distinct {columns} from read_parquet([{files}])"
-    rows = f"select {columns} from read_parquet([{files}])"
-    superseded = _data_files(derived_dir(processed, SUPERSEDED))
-    if derived.name in PER_VERSION and superseded:
-        listed = ", ".join(sql_literal(storage.sql_location(p)) for p in superseded)
+        return f"select distinct {columns} from read_parquet({listed})"
+    rows = f"select {columns} from read_parquet({listed})"
+    if derived.name in PER_VERSION and snap.files(SUPERSEDED.name):
         return (f"{rows} where (article_id, content_hash) not in "
-                f"(select (article_id, content_hash) from read_parquet([{listed}]))")
+                f"(select (article_id, content_hash) from read_parquet({_file_list(files[SUPERSEDED.name])}))")
     return rows
 
 
-def stored_derived_views(processed: Path) -> str:
-    """Views of the derived tables' stored rows (sql/views.sql makes them views of <name>_computed),
-    for a connection made while they are fresh. From then on actor_named checks they still are (a
-    check in each view would stop DuckDB from filtering their scans by actor).
-
-    A database file (`dateline sql --write-db`) keeps its views after this process ends, so it keeps
-    the computed ones, which stay right whatever the tables become."""
-    views = [f"create or replace view derived_check as select case when fresh then true "
-             f"else error({sql_literal(STALE_DERIVED)}) end as ok from derived_state;"]
-    for derived in DERIVED_TABLES:
-        views.append(f"create or replace view {derived.name} as {_stored_rows_sql(processed, derived)};")
-    return "\n".join(views)
+def _working_connection(tx: Transaction, derived: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection over the transaction's state as it stands (without the stored derived tables: their
+    views then compute from the tables)."""
+    snap = tx.working()
+    if not derived:
+        snap = replace(snap, tables={k: v for k, v in snap.tables.items()
+                                     if k not in {d.name for d in (*DERIVED_TABLES, SUPERSEDED)}})
+    return connect(tx.processed, tx.raw, snap=snap)
 
 
-def _write_sources_list(processed: Path, files: list[str], name: str) -> None:
-    write_parquet(pa.table({"file": files}, schema=DERIVED_MANIFEST.schema),
-                  derived_dir(processed, DERIVED_MANIFEST) / f"{name}.parquet")
-
-
-def build_derived(processed: Path) -> dict[str, int]:
-    """Compute every derived table from the tables; returns {name: rows}. Call it holding the data dir
-    lock (compact and runs do), so that no run changes the tables meanwhile.
-
-    The sources list is removed first, so the views compute from the tables until the new list is
-    written last: a kill halfway leaves the derived tables stale, never wrong."""
-    for old in _data_files(derived_dir(processed, DERIVED_MANIFEST)):
-        old.unlink()
-    for old in _data_files(derived_dir(processed, SUPERSEDED)):
-        old.unlink()
-    sources = derived_sources(processed)
+def build_derived(tx: Transaction) -> dict[str, int]:
+    """Compute every derived table whole from the transaction's tables; returns {name: rows}."""
     build = uuid.uuid4().hex[:12]
     counts: dict[str, int] = {}
-    # the views need a raw root (for raw_index); an empty temporary one will do, none of it is read
-    with (tempfile.TemporaryDirectory(prefix="dateline-raw-") as raw, connect(processed, Path(raw)) as con,
-          _sorting_connection(processed, con) as sorting):
+    with _working_connection(tx, derived=False) as con, _sorting_connection(tx.processed, con) as sorting:
         for derived in DERIVED_TABLES:
-            folder = derived_dir(processed, derived)
-            path = folder / f"{build}.parquet"
+            path = derived_dir(tx.processed, derived) / f"{build}.parquet"
             columns = ", ".join(_quoted(c) for c in derived.schema.names)
             order = ", ".join(_quoted(c) for c in derived.order)
-            sql = f"select {columns} from {derived.name}_computed order by {order}"
+            sql = f"select {columns} from dateline_internal.{derived.name}_computed order by {order}"
             counts[derived.name] = write_sorted(sorting, sql, None, path, derived.schema, DERIVED_ROW_GROUP_SIZE)
-            for old in _data_files(folder):
-                if old != path:
-                    old.unlink()
-    _write_sources_list(processed, [DERIVED_VERSION, *sources], build)
+            tx.replace(derived.name, [path])
+    tx.replace(SUPERSEDED.name, [])
     return counts
 
 
-def refresh_derived(processed: Path, run_id: str, was_fresh: bool) -> str:
-    """Bring the derived tables up to date after a run loaded its rows: add the run's rows when they
-    were fresh before its load (``was_fresh``), else compute them whole. Returns what was done:
+def refresh_derived(tx: Transaction) -> str:
+    """Bring the derived tables of the transaction up to date with its new table files: add their rows
+    when the base snapshot has derived tables, else compute them whole. Returns what was done:
     "added", "built", "unchanged" or "skipped" (object storage: the views compute from the tables)."""
-    if storage.is_remote(processed):
+    if storage.is_remote(tx.processed):
         return "skipped"
-    if not was_fresh:
-        build_derived(processed)
+    if not all(tx.base.files(d.name) for d in DERIVED_TABLES):
+        build_derived(tx)
         return "built"
-    return "added" if update_derived(processed, run_id) else "unchanged"
+    return "added" if update_derived(tx) else "unchanged"
 
 
 # The run's rows of each derived table, from the run's new table files (their paths in $<table>).
@@ -739,56 +719,49 @@ group by day""",
 }
 
 
-def update_derived(processed: Path, run_id: str) -> bool:
-    """Add a run's rows to fresh derived tables (see "derived actor tables"); returns whether the run
-    changed any source table. The delta files and superseded list are written first and the run's
-    sources list last: a kill before that leaves the derived tables stale (the next run builds them
-    whole), never counted twice or short."""
-    listed = _listed_sources(processed) or []
-    new = sorted(set(derived_sources(processed)) - set(listed))
-    if not new:
+def update_derived(tx: Transaction) -> bool:
+    """Add the rows of the transaction's new table files to the derived tables (see "derived actor
+    tables"); returns whether there were any."""
+    new = {table.name: [str(p) for p in tx.new.get(table.name, [])] for table in DERIVED_SOURCES}
+    if not any(new.values()):
         return False
-    params = {table.name: [str(processed / f) for f in new if f.split("/", 1)[0] == table.name]
-              for table in DERIVED_SOURCES}
-    schema_files = {table.name: str(_schema_file(processed, table)) for table in DERIVED_SOURCES}
-    params = {name: files or [schema_files[name]] for name, files in params.items()}  # empty: read the schema
-    name = f"{DELTA_PREFIX}{run_id}"
-    with (tempfile.TemporaryDirectory(prefix="dateline-raw-") as raw, connect(processed, Path(raw)) as con):
+    schema_files = {table.name: str(_schema_file(tx.processed, table)) for table in DERIVED_SOURCES}
+    params = {name: files or [schema_files[name]] for name, files in new.items()}  # empty: read the schema
+    name = f"{DELTA_PREFIX}{tx.run_id or uuid.uuid4().hex[:12]}"
+    with _working_connection(tx, derived=False) as con:
         for statement in _DELTA_SETUP.split(";"):
             if statement.strip():
                 run(con, statement, {k: v for k, v in params.items() if f"${k}" in statement})
         for derived in DERIVED_TABLES:
             sql = _DELTAS[derived.name]
             order = ", ".join(_quoted(c) for c in derived.order)
+            path = derived_dir(tx.processed, derived) / f"{name}.parquet"
             write_sorted(con, f"select * from ({sql}) order by {order}",
-                         {k: v for k, v in params.items() if f"${k}" in sql},
-                         derived_dir(processed, derived) / f"{name}.parquet", derived.schema, DERIVED_ROW_GROUP_SIZE)
+                         {k: v for k, v in params.items() if f"${k}" in sql}, path, derived.schema,
+                         DERIVED_ROW_GROUP_SIZE)
+            tx.add(derived.name, [path])
         superseded = con.sql("select article_id, content_hash from superseded order by all").to_arrow_table()
     if superseded.num_rows:
-        write_parquet(superseded.cast(SUPERSEDED.schema), derived_dir(processed, SUPERSEDED) / f"{name}.parquet")
-    _write_sources_list(processed, new, name)
-    merge_deltas(processed)
+        path = derived_dir(tx.processed, SUPERSEDED) / f"{name}.parquet"
+        tx.add(SUPERSEDED.name, [write_parquet(superseded.cast(SUPERSEDED.schema), path)])
+    merge_deltas(tx)
     return True
 
 
-def merge_deltas(processed: Path, at: int = DELTAS_MERGED_AT) -> int:
+def merge_deltas(tx: Transaction, at: int = DELTAS_MERGED_AT) -> int:
     """Merge a derived table's run deltas into one file once there are more than ``at`` (so that a query
-    opens a few files, not one per run since the last compact); returns how many tables were merged.
-    Crash-safe as a compaction: a manifest names the files the hidden merged file replaces."""
+    opens a few files, not one per run since the last compact); returns how many tables were merged."""
     merged = 0
-    for derived in (*DERIVED_TABLES, SUPERSEDED, DERIVED_MANIFEST):
-        folder = derived_dir(processed, derived)
-        deltas = [p for p in _data_files(folder) if p.name.startswith(DELTA_PREFIX)]
+    for derived in (*DERIVED_TABLES, SUPERSEDED):
+        deltas = [p for p in tx.paths(derived.name) if p.name.startswith(DELTA_PREFIX)]
         if len(deltas) <= at:
             continue
-        name = f"{DELTA_PREFIX}merged-{uuid.uuid4().hex[:12]}.parquet"
-        manifest = _write_manifest(folder, name, deltas)
+        path = derived_dir(tx.processed, derived) / f"{DELTA_PREFIX}merged-{uuid.uuid4().hex[:12]}.parquet"
         order = ", ".join(_quoted(c) for c in derived.order)
         with duckdb.connect() as con:
             write_sorted(con, f"select * from read_parquet($files) order by {order}",
-                         {"files": [str(p) for p in deltas]}, folder / f".{name}{COMPACTION_PENDING}",
-                         derived.schema, DERIVED_ROW_GROUP_SIZE)
-        commit_compaction(manifest)
+                         {"files": [str(p) for p in deltas]}, path, derived.schema, DERIVED_ROW_GROUP_SIZE)
+        tx.replace(derived.name, [path], old=deltas)
         merged += 1
     return merged
 
@@ -798,75 +771,21 @@ def merge_deltas(processed: Path, at: int = DELTAS_MERGED_AT) -> int:
 CARRIED_STAGES = ("discover", "fetch", "archive")  # quarantine rows that reprocessing cannot re-derive
 
 
-def _beside(processed: Path, kind: str) -> Path:
-    """A sibling of data/processed: 'processed.previous-1a2b3c4d' (the tree a rebuild replaces) or
-    'processed.discard-...' (a tree being deleted)."""
-    return processed.with_name(f"{processed.name}.{kind}-{uuid.uuid4().hex[:8]}")
-
-
-def begin_rebuild(processed: Path) -> Path:
-    """Move data/processed aside for a rebuild; returns where it went. Until finish_rebuild renames
-    it away, its presence means "a rebuild is under way or was cut short" (see recover_rebuild)."""
-    if storage.is_remote(processed):
-        raise StoreError(f"a rebuild moves folders, which object storage cannot do atomically: rebuild a local "
-                         f"processed root and copy it to {processed}, or reprocess without --rebuild")
-    previous = _beside(processed, "previous")
-    if processed.exists():
-        os.replace(processed, previous)
-    else:
-        previous.mkdir(parents=True)
-    processed.mkdir(parents=True, exist_ok=True)
-    return previous
-
-
-def finish_rebuild(processed: Path, previous: Path) -> None:
-    """Carry over what reprocessing cannot rebuild (runs; fetch-stage quarantine rows), drop the old tree.
-
-    The old tree is renamed to a 'discard' name before it is deleted: a kill during the deletion
-    leaves a tree nobody mistakes for an unfinished rebuild."""
-    for path in (previous / RUNS.name).glob("*.parquet"):
-        if path.name != SCHEMA_FILE:
-            with _atomic_file(table_dir(processed, RUNS) / path.name) as tmp:
-                shutil.copy2(path, tmp)
-    old = [p for p in (previous / QUARANTINE.name).glob("*.parquet") if p.name != SCHEMA_FILE]
+def begin_rebuild(tx: Transaction) -> None:
+    """Start the transaction's tables afresh, beside the old ones: readers keep the old corpus until it
+    commits. Kept: the runs, and the quarantine rows reprocessing cannot re-derive (fetch stages)."""
+    old = tx.paths(QUARANTINE.name)
+    for name in list(tx.tables):
+        if name not in (RUNS.name, RAW_INDEX.name):
+            tx.replace(name, [])
     if old:
-        rows = pq.ParquetDataset(old, schema=QUARANTINE.schema).read().to_pylist()
+        rows = storage.parquet_dataset(old, schema=QUARANTINE.schema).read().to_pylist()
         kept = [QuarantineRecord(**r) for r in rows if r["stage"] in CARRIED_STAGES]
-        write_table(to_arrow(kept, QUARANTINE), QUARANTINE, processed, "carried-over")
-    discard = _beside(processed, "discard")
-    os.replace(previous, discard)
-    shutil.rmtree(discard)
+        tx.add(QUARANTINE.name, write_table(to_arrow(kept, QUARANTINE), QUARANTINE, tx.processed,
+                                            f"carried-over-{tx.run_id}"), len(kept))
 
 
-def restore_rebuild(processed: Path, previous: Path) -> None:
-    """Put the old tree back after a failed or killed rebuild (the new one is discarded)."""
-    if not previous.exists():
-        return
-    if processed.exists():
-        discard = _beside(processed, "discard")
-        os.replace(processed, discard)
-    os.replace(previous, processed)
-    for discard in processed.parent.glob(f"{processed.name}.discard-*"):
-        shutil.rmtree(discard, ignore_errors=True)
-
-
-def recover_rebuild(processed: Path) -> str | None:
-    """Roll back a rebuild that was killed (its old tree still waits beside the new one); delete
-    trees left half deleted. Returns what was done, if anything."""
-    previous = sorted(processed.parent.glob(f"{processed.name}.previous-*"))
-    if len(previous) > 1:
-        raise StoreError(f"several interrupted rebuilds beside {processed}: "
-                         f"{', '.join(p.name for p in previous)}; keep the one to restore and remove the others")
-    note = None
-    if previous:
-        restore_rebuild(processed, previous[0])
-        note = f"rolled back an interrupted rebuild: restored {processed} from {previous[0].name}"
-    for discard in processed.parent.glob(f"{processed.name}.discard-*"):
-        shutil.rmtree(discard, ignore_errors=True)
-    return note
-
-
-# --- recovery -----------------------------------------------------------------------------
+# --- recovery, retention and the one-time migration ---------------------------------------
 
 def remove_temporary(*roots: Path) -> int:
     """Delete the temporary files of writes a killed process never finished, and the folders a killed
@@ -881,17 +800,98 @@ def remove_temporary(*roots: Path) -> int:
 
 
 def recover(processed: Path, raw: Path) -> list[str]:
-    """Put right what a killed process left behind (call it holding the data dir lock, before writing).
-
-    Rolls back an unfinished rebuild, finishes unfinished compactions and removes temporary files.
-    Leftover staging is the caller's to load or discard (see flows/pipeline.py). Returns notes.
-    Object storage has none of these: nothing is renamed there, compactions and rebuilds are local only."""
+    """Put right what a killed process left behind (call it holding the data dir lock, before writing):
+    migrate a data dir written before snapshots, remove temporary files. Leftover staging is the
+    caller's to load or discard (see flows/pipeline.py), then :func:`collect_garbage`. Returns notes."""
     notes: list[str] = []
-    if not storage.is_remote(processed):
-        notes += [note] if (note := recover_rebuild(processed)) else []
-        if count := finish_compactions(processed):
-            notes.append(f"finished {count} interrupted compaction(s)")
+    if snapshot.current(processed) is None and _legacy_files(processed):
+        snap = migrate(processed, raw)
+        notes.append(f"migrated {processed} to snapshots (snapshot {snap.id})")
     local = [root for root in (processed, table_dir(raw, RAW_INDEX)) if not storage.is_remote(root)]
     if count := remove_temporary(*local):
         notes.append(f"removed {count} temporary file(s) of interrupted writes")
     return notes
+
+
+def collect_garbage(processed: Path, raw: Path, retention: float = snapshot.RETENTION_SECONDS) -> list[str]:
+    """Delete files no retained snapshot lists (replaced ones past the retention window, a killed writer's
+    at once) and the WARC files of runs that died before indexing them. Hold the data dir lock, with
+    no staging left to load. Returns notes."""
+    notes = []
+    if count := snapshot.collect(processed, raw, retention):
+        notes.append(f"removed {count} table file(s) no retained snapshot lists")
+    if count := remove_unindexed_warcs(processed, raw):
+        notes.append(f"removed {count} WARC file(s) of runs killed before indexing them")
+    return notes
+
+
+WARC_RUN = re.compile(r"^(\d{8}T\d{6}Z-[0-9a-f]{6})-")  # the run id a WARC file's name starts with
+
+
+def remove_unindexed_warcs(processed: Path, raw: Path) -> int:
+    """Delete WARC files that no raw index row names, written by a run that did not complete (killed, or
+    failed before its commit point): nothing reads them, and their pages are fetched again."""
+    if storage.is_remote(raw) or not raw.exists():
+        return 0
+    indexed = {r.warc_file for r in read_raw_index(raw)}
+    completed = set()
+    snap = snapshot.current(processed)
+    if snap and snap.files(RUNS.name):
+        runs = storage.parquet_dataset([processed / f for f in snap.files(RUNS.name)], schema=RUNS.schema)
+        completed = {r["run_id"] for r in runs.read(columns=["run_id", "status"]).to_pylist()
+                     if r["status"] == "completed"}
+    removed = 0
+    for path in raw.rglob("*.warc.gz"):
+        relative = path.relative_to(raw).as_posix()
+        match = WARC_RUN.match(path.name)
+        if match and relative not in indexed and match.group(1) not in completed:
+            path.unlink()
+            removed += 1
+    return removed
+
+
+RENAMED = {"mentions": {"source": "text_source", "start": "start_char", "end": "end_char"},
+           "events": {"source": "text_source"}}  # columns renamed since data dirs were first written
+
+
+def _legacy_files(processed: Path) -> dict[str, list[Path]]:
+    """The data files of a data dir written before snapshots (by glob, as its views read them then)."""
+    found = {}
+    for table in TABLES.values():
+        if table is RAW_INDEX:
+            continue
+        pattern = "*/*.parquet" if table.partition else "*.parquet"
+        files = sorted(p for p in table_dir(processed, table).glob(pattern) if p.name != SCHEMA_FILE)
+        if files:
+            found[table.name] = files
+    return found
+
+
+def migrate(processed: Path, raw: Path, locked: bool = True) -> Snapshot:
+    """The first snapshot of a data dir written before snapshots: its files, as its globs found them, with
+    renamed columns rewritten (a new file each; the old one is then unlisted and removed). The derived
+    tables of before are left out (the next run builds them). Without ``locked`` (a reader finding such
+    a data dir) the data dir lock is taken first; a data dir with no files gets the empty snapshot."""
+    legacy = _legacy_files(processed)
+    if not legacy or storage.is_remote(processed):
+        return Snapshot()  # nothing yet (or object storage, which had no releases before snapshots)
+    if not locked:
+        from dateline.flows.lock import data_dir_lock  # a reader migrating takes the writers' lock
+
+        with data_dir_lock(processed.parent, snapshot.RETENTION_SECONDS):
+            return snapshot.current(processed) or migrate(processed, raw)
+    tx = begin(processed, raw, "migrate")
+    for name, files in legacy.items():
+        renames = RENAMED.get(name, {})
+        for path in files:
+            schema = pq.read_schema(path)
+            if not any(old in schema.names and new not in schema.names for old, new in renames.items()):
+                tx.add(name, [path])
+                continue
+            data = pq.read_table(path)
+            data = data.rename_columns([renames.get(c, c) if renames.get(c) not in data.column_names else c
+                                        for c in data.column_names])
+            tx.add(name, [write_parquet(data, path.with_name(f"{path.stem}-renamed.parquet"))])
+    tx.add(RAW_INDEX.name, _raw_index_files(raw))
+    shutil.rmtree(processed / "derived_sources", ignore_errors=True)
+    return tx.commit()

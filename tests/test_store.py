@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dateline.flows import store
+from dateline.flows import snapshot, store
 from dateline.transforms.schema import (
     ARTICLES,
     MENTIONS,
@@ -97,13 +97,19 @@ def test_views_work_with_a_data_dir_holding_a_quote(tmp_path):
     assert store.connect(processed, raw).execute("select title from articles").fetchall() == [("T1",)]
 
 
-def test_write_db_file_opens_in_a_plain_duckdb_client(dirs, tmp_path):
+def test_write_db_file_opens_in_a_plain_duckdb_client_after_the_data_dir_moves(dirs, tmp_path, monkeypatch):
     processed, raw = dirs
     store.stage([article(1)], ARTICLES, processed, "r", "b")
     store.load_staged(processed, "r", ARTICLES)
     store.connect(processed, raw, database=str(tmp_path / "corpus.duckdb")).close()
-    with duckdb.connect(str(tmp_path / "corpus.duckdb"), read_only=True) as con:
+    moved = tmp_path.parent / f"{tmp_path.name}-moved"  # the data dir and the file move together
+    shutil.move(tmp_path, moved)
+    monkeypatch.chdir(moved)  # paths are relative to the file's folder
+    with duckdb.connect("corpus.duckdb", read_only=True) as con:
         assert con.execute("select article_id from articles").fetchall() == [("a1",)]
+        assert con.execute("select count(*) from duckdb_views() where schema_name = 'dateline_internal'").fetchone()[0]
+        assert not any("derived" in r[0] or "computed" in r[0] for r in con.execute(
+            "select view_name from duckdb_views() where schema_name = 'main' and not internal").fetchall())
 
 
 def test_timestamps_come_back_in_utc(dirs):
@@ -138,11 +144,13 @@ def test_write_table_sorts_a_runs_mentions_by_actor(tmp_path):
 def test_compaction_sorts_mentions_by_actor_keeps_every_row_once_and_row_groups_do_not_overlap(dirs):
     processed, _ = dirs
     runs = [mention_rows(12_000, seed=2), mention_rows(11_000, seed=3)]
+    tx = store.begin(processed, None, "run")
     for n, rows in enumerate(runs):
-        store.write_table(rows, MENTIONS, processed, f"run{n}")
+        tx.add("mentions", store.write_table(rows, MENTIONS, processed, f"run{n}"))
+    tx.commit()
     done = store.compact(processed)
     assert done == {"mentions": (2, 23_000)}
-    (merged,) = [p for p in (processed / "mentions").glob("*.parquet") if p.name != store.SCHEMA_FILE]
+    (merged,) = [processed / f for f in snapshot.current(processed).files("mentions")]
     data = pq.read_table(merged)
     assert sorted(keys(data, MENTIONS.schema.names)) == sorted(k for r in runs for k in keys(r, MENTIONS.schema.names))
     assert keys(data, store.sort_key(MENTIONS)) == sorted(keys(data, store.sort_key(MENTIONS)))
@@ -157,7 +165,9 @@ def test_compaction_sorts_mentions_by_actor_keeps_every_row_once_and_row_groups_
 def test_compaction_fills_columns_older_files_lack_with_null_or_the_records_default(dirs):
     processed, raw = dirs
     old = store.to_arrow([article(1)], ARTICLES).drop_columns(["dateline_place", "agencies"])
-    store.write_parquet(old, processed / "articles" / "published_month=2024-03" / "old.parquet")
+    tx = store.begin(processed, raw, "run")  # a file written before these columns existed
+    tx.add("articles", [store.write_parquet(old, processed / "articles" / "published_month=2024-03" / "old.parquet")])
+    tx.commit()
     store.stage([replace(article(2), dateline_place="KYIV")], ARTICLES, processed, "r", "b")
     store.load_staged(processed, "r", ARTICLES)
     assert store.compact(processed) == {"articles/published_month=2024-03": (2, 2)}
@@ -196,15 +206,22 @@ def nlp_tables(a: ArticleRecord, sentences: dict[int, str], *, dup_group: str | 
     }
 
 
-def load_run(processed: Path, run_id: str, versions: list[tuple[ArticleRecord, dict[int, str], str | None]]) -> None:
-    """Stage and load one run's articles and NLP rows, as the pipeline does."""
+def load_run(processed: Path, run_id: str, versions: list[tuple[ArticleRecord, dict[int, str], str | None]],
+             commit: bool = True) -> str:
+    """Stage and load one run's articles and NLP rows and bring the derived tables up to date, in one
+    commit, as the pipeline does; returns what refresh_derived did."""
     tables = {"articles": [a for a, _, _ in versions]}
     for a, sentences, dup_group in versions:
         for name, rows in nlp_tables(a, sentences, dup_group=dup_group).items():
             tables.setdefault(name, []).extend(rows)
+    tx = store.begin(processed, processed.with_name("raw"), "run", run_id)
     for name, rows in tables.items():
         store.stage(rows, TABLES[name], processed, run_id, "b")
-        store.load_staged(processed, run_id, TABLES[name])
+        store.load_staged(processed, run_id, TABLES[name], tx=tx)
+    done = store.refresh_derived(tx)
+    if commit:
+        tx.commit()
+    return done
 
 
 def dated(n: int, day: int, *, content_hash: str = "h", fetched: int = 0) -> ArticleRecord:
@@ -247,17 +264,26 @@ def two_runs(dirs: tuple[Path, Path]) -> tuple[Path, Path]:
     return processed, raw
 
 
-def test_actor_queries_answer_the_same_from_the_derived_tables_after_compaction(two_runs):
-    processed, raw = two_runs
-    with store.connect(processed, raw) as con:
-        assert not reads_derived(con)
-        computed = answers(con)
-    assert computed[0] and all(isinstance(r, list) for r in computed)
-    store.compact(processed)
-    assert store.derived_fresh(processed)
+def computed_answers(con: duckdb.DuckDBPyConnection) -> tuple[list[list[tuple]], list[tuple]]:
+    """The actor queries' answers and mention_days with every derived view computing from the tables."""
+    for derived in store.DERIVED_TABLES:
+        con.execute(f"create or replace view {derived.name} as select * from dateline_internal.{derived.name}_computed")
+    return answers(con), con.execute("select * from mention_days order by day").fetchall()
+
+
+def stored_and_computed(processed: Path, raw: Path) -> tuple[tuple, tuple]:
     with store.connect(processed, raw) as con:
         assert reads_derived(con)
-        assert answers(con) == computed
+        stored = answers(con), con.execute("select * from mention_days order by day").fetchall()
+        return stored, computed_answers(con)
+
+
+def test_actor_queries_answer_the_same_from_the_derived_tables_as_from_the_tables(two_runs):
+    processed, raw = two_runs
+    stored, computed = stored_and_computed(processed, raw)
+    assert computed[0][0] and stored == computed
+    store.compact(processed)
+    assert stored_and_computed(processed, raw) == (stored, computed)
 
 
 def test_derived_tables_hold_current_versions_only_and_both_actors_of_a_shared_alias(two_runs):
@@ -277,90 +303,54 @@ def test_derived_tables_hold_current_versions_only_and_both_actors_of_a_shared_a
     assert [r[-1] for r in rows] == ["a1-h-2", "a1-h-1", "a1-h-0", "a2-new-1", "a4-h-0"]
 
 
-def test_a_run_after_compaction_makes_the_derived_tables_stale_and_the_views_compute_again(two_runs):
+def snapshot_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select id from dateline_internal.snapshot").fetchone()[0]
+
+
+def test_a_connection_kept_open_stays_on_its_snapshot_until_refreshed(two_runs):
     processed, raw = two_runs
-    store.compact(processed)
     kept_open = store.connect(processed, raw)
+    before, pinned = answers(kept_open), snapshot_id(kept_open)
     load_run(processed, "r3", [(dated(5, 60), {0: "P"}, None)])
-    assert not store.derived_fresh(processed)
+    store.compact(processed)  # replaces every file it read: they stay for the retention window
+    store.collect_garbage(processed, raw)
+    assert answers(kept_open) == before and snapshot_id(kept_open) == pinned
     with store.connect(processed, raw) as con:
-        assert not reads_derived(con)
-        rows = con.execute(store.read_query("actor_timeline"), {"actor": "putin", "since": "2023-03-01",
-                                                                 "until": "", "about": ""}).fetchall()
-        assert [r[-1] for r in rows] == ["a5-h-0"]
         fresh = answers(con)
-    with pytest.raises(duckdb.Error, match="the tables changed since this connection was opened"):
-        kept_open.execute("select * from actor_named('putin')").fetchall()
-    kept_open.close()
-    store.compact(processed)
-    with store.connect(processed, raw) as con:
-        assert reads_derived(con) and answers(con) == fresh
+    assert fresh != before
+    assert store.refresh(kept_open) == pinned + 2 and answers(kept_open) == fresh
 
 
-def test_a_derived_build_cut_short_leaves_the_views_computing_until_the_next_compact(two_runs):
+def test_an_uncommitted_load_is_invisible_and_its_files_are_removed_as_orphans(two_runs):
     processed, raw = two_runs
     with store.connect(processed, raw) as con:
-        computed = answers(con)
-    store.compact(processed)
-    # what a kill inside build_derived leaves: the sources list gone, a new file beside the old one
-    for path in store.derived_dir(processed, store.DERIVED_MANIFEST).glob("*.parquet"):
-        if path.name != store.SCHEMA_FILE:
-            path.unlink()
-    events = processed / "actor_events"
-    (built,) = [p for p in events.glob("*.parquet") if p.name != store.SCHEMA_FILE]
-    shutil.copy(built, events / "half-built.parquet")
-    assert not store.derived_fresh(processed)
+        before = answers(con)
+    load_run(processed, "r3", LATER_RUNS[0], commit=False)  # what a kill before the commit leaves
     with store.connect(processed, raw) as con:
-        assert not reads_derived(con) and answers(con) == computed
-    assert store.compact(processed) == {}  # no table to merge: the derived tables are built again all the same
-    assert store.derived_fresh(processed)
-    assert len([p for p in events.glob("*.parquet") if p.name != store.SCHEMA_FILE]) == 1
+        assert answers(con) == before
+    orphans = [p for p in processed.rglob("*r3*.parquet") if store.STAGING not in p.parts]
+    assert orphans and store.collect_garbage(processed, raw, retention=3600)
+    assert not any(p.exists() for p in orphans)
     with store.connect(processed, raw) as con:
-        assert reads_derived(con) and answers(con) == computed
+        assert answers(con) == before
 
 
-def test_a_database_file_keeps_views_that_compute_so_later_runs_show_up(two_runs, tmp_path):
+def test_replaced_files_stay_for_the_retention_window_and_as_of_reads_them(two_runs):
     processed, raw = two_runs
-    store.compact(processed)
-    store.connect(processed, raw, database=str(tmp_path / "corpus.duckdb")).close()
-    load_run(processed, "r3", [(dated(5, 60), {0: "P"}, None)])
-    with duckdb.connect(str(tmp_path / "corpus.duckdb")) as con:
-        con.execute("set TimeZone = 'UTC'")
-        assert con.execute("select count(*) from actor_events where article_id = 'a5'").fetchone() == (1,)
-
-
-def test_recover_removes_the_folder_a_killed_compaction_sorted_in(dirs):
-    processed, raw = dirs
-    spill = processed / "mentions" / f".sort-0123456789ab{store.TMP_SUFFIX}"
-    spill.mkdir(parents=True)
-    (spill / "duckdb_temp_storage_S32K-0.block").write_bytes(b"x" * 100)
-    assert store.recover(processed, raw) == ["removed 1 temporary file(s) of interrupted writes"]
-    assert not spill.exists()
-
-
-# --- runs keep the derived tables fresh -----------------------------------------------------------
-
-def load_and_refresh(processed: Path, run_id: str, versions: list[tuple[ArticleRecord, dict[int, str], str | None]]
-                     ) -> str:
-    """Load one run as load_run above, then bring the derived tables up to date as the pipeline's load does."""
-    fresh = store.derived_fresh(processed)
-    load_run(processed, run_id, versions)
-    return store.refresh_derived(processed, run_id, fresh)
-
-
-def computed_answers(con: duckdb.DuckDBPyConnection) -> tuple[list[list[tuple]], list[tuple]]:
-    """The actor queries' answers and mention_days with every derived view computing from the tables."""
-    for derived in store.DERIVED_TABLES:
-        con.execute(f"create or replace view {derived.name} as select * from {derived.name}_computed")
-    con.execute("create or replace view derived_check as select true as ok")
-    return answers(con), con.execute("select * from mention_days order by day").fetchall()
-
-
-def stored_and_computed(processed: Path, raw: Path) -> tuple[tuple, tuple]:
     with store.connect(processed, raw) as con:
-        assert reads_derived(con)
-        stored = answers(con), con.execute("select * from mention_days order by day").fetchall()
-        return stored, computed_answers(con)
+        before = answers(con)
+    (events,) = [processed / f for f in snapshot.current(processed).files("events")][:1]
+    load_run(processed, "r3", LATER_RUNS[0])
+    store.compact(processed)
+    assert store.collect_garbage(processed, raw, retention=3600) == [] and events.exists()
+    with store.connect(processed, raw, snap="r2") as con:  # the last commit of run r2
+        assert answers(con) == before
+    assert store.collect_garbage(processed, raw, retention=0) and not events.exists()
+    with pytest.raises(store.StoreError, match="older than the retention window"):
+        store.connect(processed, raw, snap="r2", retention=0)
+    with store.connect(processed, raw) as con:
+        stored, computed = answers(con), computed_answers(con)[0]
+    assert stored == computed != before
 
 
 # after the two runs (and a compact): a new article; a new version of a1 published a day later with
@@ -375,10 +365,8 @@ LATER_RUNS = [
 
 def test_each_run_adds_its_rows_to_the_derived_tables_and_they_answer_as_the_tables_do(two_runs):
     processed, raw = two_runs
-    assert store.refresh_derived(processed, "r2", store.derived_fresh(processed)) == "built"
     for n, versions in enumerate(LATER_RUNS, start=3):
-        assert load_and_refresh(processed, f"r{n}", versions) == "added"
-        assert store.derived_fresh(processed)
+        assert load_run(processed, f"r{n}", versions) == "added"
         stored, computed = stored_and_computed(processed, raw)
         assert stored == computed, f"after run r{n}"
     with store.connect(processed, raw) as con:
@@ -386,69 +374,58 @@ def test_each_run_adds_its_rows_to_the_derived_tables_and_they_answer_as_the_tab
             ("v2",)]
         assert con.execute("select distinct content_hash from actor_volume where article_id = 'a2'").fetchall() == [
             ("new",)]
-    superseded = store.derived_dir(processed, store.SUPERSEDED)
-    rows = pq.ParquetDataset([p for p in superseded.glob("*.parquet") if p.name != store.SCHEMA_FILE]).read()
-    assert rows.to_pylist() == [{"article_id": "a1", "content_hash": "h"}]
+    superseded = [processed / f for f in snapshot.current(processed).files(store.SUPERSEDED.name)]
+    assert sorted(pq.ParquetDataset(superseded).read().to_pylist(), key=str) == [
+        {"article_id": "a1", "content_hash": "h"}, {"article_id": "a2", "content_hash": "old"}]
 
 
 def test_a_run_adding_nothing_leaves_the_derived_tables_as_they_are(two_runs):
     processed, raw = two_runs
-    store.refresh_derived(processed, "r2", False)
-    stored = lambda: sorted(p for p in processed.rglob("*.parquet") if store.STAGING not in p.parts)  # noqa: E731
-    before = stored()
-    assert load_and_refresh(processed, "r3", FIRST_RUN) == "unchanged"  # every key is stored already
-    assert stored() == before
+    before = snapshot.current(processed).tables
+    assert load_run(processed, "r3", FIRST_RUN) == "unchanged"  # every key is stored already
+    assert snapshot.current(processed).tables == before
 
 
 def test_deltas_past_the_limit_are_merged_into_one_file_with_the_same_answers(two_runs):
     processed, raw = two_runs
-    store.refresh_derived(processed, "r2", False)
     for n, versions in enumerate(LATER_RUNS, start=3):
-        load_and_refresh(processed, f"r{n}", versions)
+        load_run(processed, f"r{n}", versions)
     before = stored_and_computed(processed, raw)
-    deltas = [p for p in (processed / "actor_events").glob(f"{store.DELTA_PREFIX}*.parquet")]
-    assert len(deltas) == 3
-    assert store.merge_deltas(processed, at=1) == len(store.DERIVED_TABLES) + 1  # and the sources list
-    (merged,) = (processed / "actor_events").glob(f"{store.DELTA_PREFIX}*.parquet")
-    assert merged.name.startswith(f"{store.DELTA_PREFIX}merged-")
-    assert store.derived_fresh(processed)
+    deltas = [f for f in snapshot.current(processed).files("actor_events") if f"/{store.DELTA_PREFIX}" in f]
+    assert len(deltas) == 4  # runs r2 to r5 (r1 built them whole)
+    tx = store.begin(processed, raw, "compact")
+    assert store.merge_deltas(tx, at=1) == len(store.DERIVED_TABLES) + 1  # and the superseded list
+    tx.commit()
+    (merged,) = [f for f in snapshot.current(processed).files("actor_events") if f"/{store.DELTA_PREFIX}" in f]
+    assert f"/{store.DELTA_PREFIX}merged-" in merged
     assert stored_and_computed(processed, raw) == before and before[0] == before[1]
 
 
-def test_a_merge_of_deltas_cut_short_is_not_read_until_recovery_finishes_it(two_runs):
-    processed, raw = two_runs
-    store.refresh_derived(processed, "r2", False)
-    for n, versions in enumerate(LATER_RUNS, start=3):
-        load_and_refresh(processed, f"r{n}", versions)
-    folder = processed / "actor_events"
-    deltas = sorted(p.name for p in folder.glob(f"{store.DELTA_PREFIX}*.parquet"))
-    # what a kill inside merge_deltas leaves: the manifest, the merged rows under their hidden name,
-    # and (killed inside commit_compaction) the first delta already removed
-    name = f"{store.DELTA_PREFIX}merged-0123456789ab.parquet"
-    (folder / f".{name}{store.COMPACTION_MANIFEST}").write_text("".join(f"{d}\n" for d in deltas))
-    with duckdb.connect() as con:
-        con.execute(f"copy (select * from read_parquet({[str(folder / d) for d in deltas]})) "
-                    f"to '{folder / f'.{name}{store.COMPACTION_PENDING}'}' (format parquet)")
-    (folder / deltas[0]).unlink()
-    assert not store.derived_fresh(processed)
-    with store.connect(processed, raw) as con:
-        assert not reads_derived(con)
-    assert store.recover(processed, raw) == ["finished 1 interrupted compaction(s)"]
-    assert store.derived_fresh(processed)
-    stored, computed = stored_and_computed(processed, raw)
-    assert stored == computed
+def test_a_data_dir_written_before_snapshots_is_migrated_with_its_renamed_columns(dirs):
+    processed, raw = dirs
+    a = dated(1, 3)
+    rows = nlp_tables(a, {0: "PU"})
+    old = store.to_arrow(rows["mentions"], MENTIONS).rename_columns(
+        ["source" if c == "text_source" else "start" if c == "start_char" else "end" if c == "end_char" else c
+         for c in MENTIONS.schema.names])
+    store.write_parquet(old, processed / "mentions" / "old-run.parquet")  # no snapshot: globbed files, old names
+    store.write_table(store.to_arrow([a], ARTICLES), ARTICLES, processed, "old-run")
+    with store.connect(processed, raw) as con:  # a reader migrates it (under the data dir lock)
+        assert con.execute("select text_source, start_char, end_char from mentions order by start_char").fetchall() == [
+            ("body", 0, 5), ("body", 10, 15)]
+        assert con.execute("select count(*) from articles").fetchone() == (1,)
+    assert snapshot.current(processed).kind == "migrate"
+    store.collect_garbage(processed, raw)
+    assert not (processed / "mentions" / "old-run.parquet").exists()
 
 
-def test_a_run_after_a_kill_between_load_and_refresh_builds_the_derived_tables_whole(two_runs):
-    processed, raw = two_runs
-    store.refresh_derived(processed, "r2", False)
-    load_run(processed, "r3", LATER_RUNS[0])  # loaded, killed before the derived tables were brought up to date
-    assert not store.derived_fresh(processed)
-    assert load_and_refresh(processed, "r4", LATER_RUNS[1]) == "built"
-    assert store.derived_fresh(processed)
-    assert not list((processed / "actor_events").glob(f"{store.DELTA_PREFIX}*.parquet"))
-    stored, computed = stored_and_computed(processed, raw)
-    assert stored == computed
+def test_recover_removes_the_folder_a_killed_compaction_sorted_in(dirs):
+    processed, raw = dirs
+    spill = processed / "mentions" / f".sort-0123456789ab{store.TMP_SUFFIX}"
+    spill.mkdir(parents=True)
+    (spill / "duckdb_temp_storage_S32K-0.block").write_bytes(b"x" * 100)
+    assert store.recover(processed, raw) == ["removed 1 temporary file(s) of interrupted writes"]
+    assert not spill.exists()
 
 
 def test_a_large_run_is_loaded_in_groups_of_staged_files_with_repeats_across_groups_dropped(dirs):

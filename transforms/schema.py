@@ -250,7 +250,7 @@ class RunRecord:
     flow_run_id: str | None  # the Prefect flow run's id
     started_at: datetime  # when the run started (UTC)
     finished_at: datetime  # when it ended (UTC)
-    status: Literal["completed", "failed"]  # completed or failed
+    status: Literal["completed", "failed", "recovered"]  # recovered: loaded by the next run after a kill
     sources: tuple[str, ...]  # what it read: feed:URL, warc:PATH, ...
     discovered_count: int  # URLs named by the sources (after de-duplication)
     fetched_count: int  # HTTP responses received (redirect hops and robots.txt excluded)

@@ -24,7 +24,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from dateline.flows import store
+from dateline.flows import snapshot, store
 from dateline.flows.cli import cli
 from dateline.transforms.schema import TABLES
 from warcio.archiveiterator import ArchiveIterator
@@ -184,7 +184,8 @@ def test_run_killed_while_loading_is_finished_by_the_next_run(tmp_path, http_ser
     invoke("--data-dir", str(data), *args)
     with store.connect(data / "processed", data / "raw") as con:
         # the pages are not due again: only the recovery can have loaded the rest of the killed run
-        assert con.execute("select skipped_count, new_article_count from runs").fetchall() == [(3, 0)]
+        runs = con.execute("select status, skipped_count from runs order by finished_at").fetchall()
+        assert runs == [("recovered", 0), ("completed", 3)]
     assert not list((data / "processed" / store.STAGING).iterdir())
     assert_same_as_clean(data, keys(clean))
 
@@ -192,38 +193,46 @@ def test_run_killed_while_loading_is_finished_by_the_next_run(tmp_path, http_ser
 def test_rebuild_killed_midway_is_rolled_back_by_the_next_run(tmp_path, corpus, api_url, clean_warc):
     data, err = tmp_path / "data", tmp_path / "stderr.txt"
     shutil.copytree(clean_warc[0], data)
-    runs_before = len(loaded(data, "runs"))
+    with store.connect(data / "processed", data / "raw") as con:
+        (runs_before,) = con.execute("select count(*) from runs").fetchone()
     proc = start(["--data-dir", str(data), "reprocess", "--rebuild", "--workers", "1"], child_env(tmp_path, api_url),
                  err)
     kill_when(proc, lambda: bool(staged(data)), "a rebuild staging its articles", err)
-    previous = list(tmp_path.glob("data/processed.previous-*"))
-    assert len(previous) == 1 and staged(data), "killed mid-rebuild, the old tree moved aside"
+    assert staged(data), "killed mid-rebuild"
+    assert_same_as_clean(data, clean_warc[1])  # readers still see the old corpus, whole
 
     invoke(*warc_args(data, corpus))
-    assert sorted(p.name for p in data.iterdir() if p.name.startswith("processed")) == ["processed"]
-    assert len(loaded(data, "runs")) == runs_before + 1  # the old tree is back, plus this run
+    assert not list((data / "processed" / store.STAGING).iterdir()), "the rebuild's staging is discarded"
+    with store.connect(data / "processed", data / "raw") as con:
+        assert con.execute("select count(*) from runs").fetchone() == (runs_before + 1,)  # plus this run
     assert_same_as_clean(data, clean_warc[1])
 
 
-def test_a_compaction_cut_short_is_finished_without_losing_or_doubling_rows(tmp_path, clean_warc):
+def test_a_compaction_cut_short_changes_nothing_and_the_next_one_merges(tmp_path, clean_warc):
     data = tmp_path / "data"
     shutil.copytree(clean_warc[0], data)
-    images = data / "processed" / "images"
-    (whole,) = [p for p in images.glob("*.parquet") if p.name != store.SCHEMA_FILE]
+    processed = data / "processed"
+    images = processed / "images"
+    (whole,) = [processed / f for f in snapshot.current(processed).files("images")]
     table = pq.read_table(whole)
     half = table.num_rows // 2
-    files = [store.write_parquet(table.slice(0, half), images / "a.parquet"),
-             store.write_parquet(table.slice(half), images / "b.parquet")]  # as two runs would leave it
-    whole.unlink()
-    # a kill after the merged file is written and while the files it replaces are being removed
-    store.prepare_compaction(images, files, TABLES["images"])
-    files[0].unlink()
-    assert len(image_keys(data)) == table.num_rows - half  # the removed file's rows are in the hidden merge only
+    tx = store.begin(processed, data / "raw", "run")  # as two runs would leave it
+    tx.replace("images", [store.write_parquet(table.slice(0, half), images / "a.parquet"),
+                          store.write_parquet(table.slice(half), images / "b.parquet")])
+    tx.commit()
+    before = image_keys(data)
+    # a compaction killed before its commit: the merged file is written, no snapshot lists it
+    assert store.compact(processed, data / "raw", tx=store.begin(processed, data / "raw", "compact"))
+    (orphan,) = images.glob("compact-*.parquet")
+    assert image_keys(data) == before and len(snapshot.current(processed).files("images")) == 2
 
     result = CliRunner().invoke(cli, ["--data-dir", str(data), "compact"], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
-    assert [p.name.startswith("compact-") for p in images.iterdir() if p.name != store.SCHEMA_FILE] == [True]
-    assert image_keys(data) == sorted(tuple(r.values()) for r in table.select(list(TABLES["images"].key)).to_pylist())
+    (merged,) = snapshot.current(processed).files("images")
+    assert merged.startswith("images/compact-") and not orphan.exists()
+    assert (images / "a.parquet").exists()  # replaced, kept for the retention window
+    assert image_keys(data) == before == sorted(
+        tuple(r.values()) for r in table.select(list(TABLES["images"].key)).to_pylist())
 
 
 def image_keys(data: Path) -> list[tuple]:

@@ -50,7 +50,7 @@ sys.path.insert(0, str(REPO))
 
 import duckdb  # noqa: E402
 import pyarrow as pa  # noqa: E402
-from dateline.flows import store  # noqa: E402
+from dateline.flows import snapshot, store  # noqa: E402
 from dateline.flows.cli import query_batches, timeline_batches  # noqa: E402 - what the commands run
 from dateline.flows.output import write_batches  # noqa: E402
 from dateline.transforms.schema import ARTICLE_ACTORS, ARTICLES, DEDUP, EVENTS, MENTIONS, Table  # noqa: E402
@@ -242,6 +242,7 @@ def generate(data: Path, articles: int, mentions: int, events: int, actors: int,
     store.ensure_tables(processed, raw)
     counts = dict.fromkeys(("articles", "article_actors", "mentions", "events", "dedup"), 0)
     started = time.perf_counter()
+    tx = store.begin(processed, raw, "run")  # the generated runs: one commit (a snapshot) at the end
     with duckdb.connect() as con:
         setup_generator(con, actors)
         calibrate(con, articles, mentions, actors)
@@ -250,11 +251,12 @@ def generate(data: Path, articles: int, mentions: int, events: int, actors: int,
             run_id = f"bench-{r:05d}"
             tables = generate_run(con, lo, hi, articles, actors, events / articles, run_id)
             for name, table in tables.items():
-                store.write_table(table, _table(name), processed, run_id)
+                tx.add(name, store.write_table(table, _table(name), processed, run_id), table.num_rows)
                 counts[name] += table.num_rows
             if r % max(1, runs // 10) == 0:
                 print(f"  run {r + 1}/{runs}: {counts['mentions']:,} mentions so far "
                       f"({time.perf_counter() - started:.0f} s)", flush=True)
+    tx.commit()
     return {"rows": counts, "generate_seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -263,7 +265,8 @@ def later_runs(data: Path, runs: range, size: int, revised: int, total: int, men
     """Runs (numbered ``runs``) after the compaction, loaded as the pipeline loads a run (pipeline.load_run without
     story grouping: the generator assigns groups): each stages ``size`` new articles and new versions of
     ``revised`` stored ones, moves them into the tables (store.load_staged) and adds its rows to the
-    derived tables (store.refresh_derived). Returns the seconds of each step per run."""
+    derived tables (store.refresh_derived), all in one transaction, then commits it (the snapshot manifest,
+    written and renamed) and opens a connection on the new snapshot. Returns the seconds of each step per run."""
     processed = data / "processed"
     timings = []
     with duckdb.connect() as con:
@@ -280,17 +283,23 @@ def later_runs(data: Path, runs: range, size: int, revised: int, total: int, men
                 store.write_parquet(pa.concat_tables([new[name], revisions[name]]),
                                     store.staging_dir(processed, run_id) / name / "generated.parquet")
             t0 = time.perf_counter()
-            fresh = store.derived_fresh(processed)
+            tx = store.begin(processed, data / "raw", "run", run_id)
             for table in (ARTICLES, ARTICLE_ACTORS, MENTIONS, EVENTS, DEDUP):
-                store.load_staged(processed, run_id, table)
+                store.load_staged(processed, run_id, table, tx=tx)
             t1 = time.perf_counter()
-            done = store.refresh_derived(processed, run_id, fresh)
+            done = store.refresh_derived(tx)
             t2 = time.perf_counter()
+            tx.commit()
+            t3 = time.perf_counter()
+            store.connect(processed, data / "raw").close()  # a reader's views over the new snapshot's file lists
+            t4 = time.perf_counter()
             store.drop_staging(processed, run_id)
             timings.append({"run": run_id, "load_seconds": round(t1 - t0, 2), "derived_seconds": round(t2 - t1, 2),
-                            "derived": done})
+                            "derived": done, "commit_seconds": round(t3 - t2, 3),
+                            "connect_seconds": round(t4 - t3, 3)})
             print(f"  run {run_id}: {size:,} new articles, {revised} new versions: load {t1 - t0:.1f} s, "
-                  f"derived tables {done} in {t2 - t1:.1f} s", flush=True)
+                  f"derived tables {done} in {t2 - t1:.1f} s, commit {t3 - t2:.3f} s, a reader's connect "
+                  f"{t4 - t3:.3f} s", flush=True)
     return timings
 
 
@@ -347,7 +356,9 @@ def measure(data: Path, names: dict[str, str], repeat: int, *, computed: bool = 
         for query, fn in QUERIES.items():
             with store.connect(data / "processed", data / "raw") as con:
                 if computed:
-                    con.execute(store.render_views(data / "processed", data / "raw"))
+                    for derived in store.DERIVED_TABLES:
+                        con.execute(f"create or replace view {derived.name} as "
+                                    f"select * from dateline_internal.{derived.name}_computed")
                 t0 = time.perf_counter()
                 rows = fn(con, actor)
                 cold = (time.perf_counter() - t0) * 1000
@@ -376,9 +387,10 @@ def measure(data: Path, names: dict[str, str], repeat: int, *, computed: bool = 
 
 def corpus_summary(data: Path) -> dict[str, Any]:
     processed = data / "processed"
-    derived = (*store.DERIVED_TABLES, store.DERIVED_MANIFEST)
+    derived = (*store.DERIVED_TABLES, store.SUPERSEDED)
+    snap = snapshot.current(processed)
     return {"bytes": _size(processed), "derived_bytes": sum(_size(store.derived_dir(processed, d)) for d in derived),
-            "files": sum(1 for p in processed.rglob("*.parquet") if p.name != store.SCHEMA_FILE)}
+            "files": sum(len(files) for files in snap.tables.values()) if snap else 0}
 
 
 def main() -> None:
@@ -433,7 +445,8 @@ def main() -> None:
             if args.loaded:
                 report["loaded"] = measure(data, names, args.repeat)
             t0 = time.perf_counter()
-            store.compact(data / "processed")
+            store.compact(data / "processed", data / "raw")
+            store.collect_garbage(data / "processed", data / "raw", retention=0)  # the runs' files: not kept
             corpus["compact_seconds"] = round(time.perf_counter() - t0, 1)
             corpus["compacted"] = corpus_summary(data)
             manifest.write_text(json.dumps(corpus, indent=2))

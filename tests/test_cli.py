@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-from dateline.flows import store
+from dateline.flows import snapshot, store
 from dateline.flows.cli import cli
 from dateline.transforms.schema import ARTICLES
 
@@ -102,11 +102,12 @@ def test_sql_error_is_one_line_exit_1(runner, data_dir):
     assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_sql_write_db_gives_a_file_any_duckdb_client_opens(runner, data_dir, tmp_path):
+def test_sql_write_db_gives_a_file_any_duckdb_client_opens(runner, data_dir, tmp_path, monkeypatch):
     db = tmp_path / "corpus.duckdb"
     result = invoke(runner, "--data-dir", str(data_dir), "sql", "--write-db", str(db))
     assert result.exit_code == 0
-    with duckdb.connect(str(db), read_only=True) as con:
+    monkeypatch.chdir(tmp_path)  # its paths are relative to its folder
+    with duckdb.connect("corpus.duckdb", read_only=True) as con:
         assert con.execute("select title from articles_current").fetchall()[0][0].startswith("Soldiers'")
 
 
@@ -182,9 +183,11 @@ def test_status_reports_runs_quarantine_and_sources(runner, data_dir):
     result = invoke(runner, "--data-dir", str(data_dir), "status", "--format", "json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert set(report) == {"runs_recent", "quarantine_reasons", "source_freshness"}
+    assert set(report) == {"runs_recent", "quarantine_reasons", "source_freshness", "snapshots"}
+    assert report["snapshots"][0]["rows_added"] == "articles +1"
     table = invoke(runner, "--data-dir", str(data_dir), "status")
     assert "== Last runs" in table.stdout and "== Freshness per source" in table.stdout
+    assert "== Last snapshots" in table.stdout
 
 
 def test_compact_merges_files_and_keeps_every_row(runner, data_dir):
@@ -200,10 +203,12 @@ def test_compact_merges_files_and_keeps_every_row(runner, data_dir):
     store.stage([replace(page.article, content_hash="second-version")], ARTICLES, processed, "r2", "b")
     store.load_staged(processed, "r2", ARTICLES)
     partition = processed / "articles" / "published_month=2023-01"
-    assert len(list(partition.glob("*.parquet"))) == 2
+    listed = lambda: [f for f in snapshot.current(processed).files("articles") if f.startswith(  # noqa: E731
+        partition.relative_to(processed).as_posix())]
+    assert len(listed()) == 2
     result = invoke(runner, "--data-dir", str(data_dir), "compact")
     assert result.exit_code == 0 and "2 files -> 1 (2 rows)" in result.stderr
-    assert len(list(partition.glob("*.parquet"))) == 1
+    assert len(listed()) == 1 and len(list(partition.glob("*.parquet"))) == 3  # the replaced two: retained
     count = invoke(runner, "--data-dir", str(data_dir), "sql", "--format", "csv", "select count(*) as n from articles")
     assert count.stdout.splitlines() == ["n", "2"]
 

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from dateline.flows import store
+from dateline.flows import snapshot, store
 from dateline.flows.archive import read_raw
 from dateline.flows.config import Settings
 from dateline.flows.pipeline import pipeline
@@ -231,13 +231,12 @@ def test_reprocess_rejects_a_bad_date(tmp_path):
 def test_each_run_leaves_the_derived_actor_tables_fresh_and_they_answer_as_the_tables_do(two_runs):
     settings, *_ = two_runs
     processed = settings.processed_dir
-    assert store.derived_fresh(processed)
     with store.connect(processed, settings.raw_dir) as con:
         assert "read_parquet" in con.execute("select sql from duckdb_views() where view_name = 'actor_events'"
                                              ).fetchone()[0]
         stored = [con.execute(f"select * from {name} order by all").fetchall()
                   for name in ("actor_names", "actor_events", "actor_volume", "mention_days")]
-        computed = [con.execute(f"select * from {name}_computed order by all").fetchall()
+        computed = [con.execute(f"select * from dateline_internal.{name}_computed order by all").fetchall()
                     for name in ("actor_names", "actor_events", "actor_volume", "mention_days")]
     assert stored == computed and stored[1]
 
@@ -256,11 +255,9 @@ def test_a_run_compacts_the_tables_once_they_hold_more_files_than_the_setting(pr
     after_one = store.data_file_count(settings.processed_dir)
     assert 1 < after_one <= 12  # under the setting: left as loaded
     pipeline(sources={"html_dirs": [str(other)]}, settings=settings.to_dict())
-    folders = {p.parent for p in settings.processed_dir.rglob("*.parquet")
-               if p.name != store.SCHEMA_FILE and store.STAGING not in p.parts}
-    # one file per table and partition; the runs table gets this run's row after the compaction
-    tables = [f for f in folders if f.relative_to(settings.processed_dir).parts[0] in TABLE_NAMES - {"runs"}]
-    assert tables and all(len(list(f.glob("[!_]*.parquet"))) == 1 for f in tables)
+    listed = snapshot.current(settings.processed_dir).tables
+    # one file per table and partition in the snapshot (the compaction commits after the run's commit)
+    folders = [str(Path(f).parent) for name in TABLE_NAMES - {"raw_index"} for f in listed.get(name, [])]
+    assert folders and len(folders) == len(set(folders))
     assert store.data_file_count(settings.processed_dir) < 2 * after_one
     assert table(settings, "select count(*) from articles")[0][0] == 2
-    assert store.derived_fresh(settings.processed_dir)

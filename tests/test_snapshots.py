@@ -88,7 +88,7 @@ def api_url(prefect_harness: None) -> str:
 
 def interrupt(proc: subprocess.Popen[bytes], rng: random.Random, sig: signal.Signals, err: Path) -> str:
     """Send ``sig`` at a random moment of the run; returns what happened. SIGTERM must end it within 15 s."""
-    deadline = time.monotonic() + rng.uniform(1.0, 8.0)
+    deadline = time.monotonic() + rng.uniform(0.5, 5.0)
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     if proc.poll() is not None:
@@ -98,7 +98,7 @@ def interrupt(proc: subprocess.Popen[bytes], rng: random.Random, sig: signal.Sig
     code = proc.wait(timeout=15)
     assert code != 0, err.read_text()[-2000:]
     if sig is signal.SIGTERM:
-        assert "Traceback" not in err.read_text(), err.read_text()[-3000:]
+        assert "stopped by SIGTERM" in err.read_text(), err.read_text()[-3000:]
     return f"{sig.name}: exit {code} after {time.monotonic() - sent:.1f} s"
 
 
@@ -136,7 +136,8 @@ def test_readers_see_whole_commits_while_a_writer_runs_is_killed_compacts_and_re
         stop.touch()
         for reader in readers:
             reader.wait(timeout=60)
-    answers = [json.loads(line) for n in range(len(readers)) for line in (tmp_path / f"r{n}.jsonl").read_text().splitlines()]
+    answers = [json.loads(line) for n in range(len(readers))
+               for line in (tmp_path / f"r{n}.jsonl").read_text().splitlines()]
     errors = [a["error"] for a in answers if "error" in a]
     assert not errors, errors[:5]
     rows = [tuple(a["row"]) for a in answers]

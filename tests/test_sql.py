@@ -99,7 +99,9 @@ def con(tmp_path_factory):
                     discovered_count=4, fetched_count=4, archived_count=4, extracted_count=3, new_article_count=3,
                     unchanged_article_count=0, quarantined_count=1, dateline_version="t", trafilatura_version="t",
                     prefect_version="t")
-    store.write_table(store.to_arrow([run], RUNS), RUNS, processed, "r")
+    tx = store.begin(processed, processed.parent / "raw", "run", "r")
+    tx.add("runs", store.write_table(store.to_arrow([run], RUNS), RUNS, processed, "r"))
+    tx.commit()
     # a corrected second version of one article (revisions) and raw index rows (source freshness)
     first = pages[0].article
     store.stage([replace(first, content_hash="v2", title="Corrected title", fetched_at=AT + timedelta(days=1),
@@ -109,7 +111,9 @@ def con(tmp_path_factory):
                           sha1="s", length=1, truncated=False, fetched_at=AT, warc_file="f.warc.gz", warc_offset=i,
                           record_type="response", kind="page", source="feed:https://x.example/rss", run_id="r")
                 for i, (p, status) in enumerate(zip(pages, (200, 304, 404), strict=False))]
-    store.write_raw_index(raw_rows, processed.parent / "raw", "r")
+    tx = store.begin(processed, processed.parent / "raw", "run", "r")
+    tx.add("raw_index", [store.write_raw_index(raw_rows, processed.parent / "raw", "r")])
+    tx.commit()
     with store.connect(processed, processed.parent / "raw") as connection:
         yield connection
 

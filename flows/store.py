@@ -38,7 +38,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from dateline.flows import snapshot, storage
+from dateline.flows import migrate, snapshot, storage
 from dateline.flows.config import DatelineError
 from dateline.flows.snapshot import Snapshot, Transaction
 from dateline.transforms.schema import (
@@ -353,7 +353,7 @@ def connect(processed: Path, raw: Path, database: str = ":memory:", snap: Snapsh
         except ValueError as exc:
             raise StoreError(str(exc)) from None
     elif snap is None:
-        snap = snapshot.current(processed) or migrate(processed, raw, locked=False)
+        snap = snapshot.current(processed) or migrate.migrate(processed, raw, locked=False)
     con = storage.duckdb_connect(processed, raw, database=database)
     run(con, "set TimeZone = 'UTC'")
     run(con, "set parquet_metadata_cache = true")  # footers read once per connection (checked against the file)
@@ -407,13 +407,13 @@ def write_raw_index(rows: Iterable[Any], raw: Path, name: str) -> Path | None:
     return write_parquet(to_arrow(rows, RAW_INDEX), table_dir(raw, RAW_INDEX) / f"{name}.parquet")
 
 
-def _raw_index_files(raw: Path) -> list[Path]:
+def raw_index_files(raw: Path) -> list[Path]:
     return sorted(p for p in table_dir(raw, RAW_INDEX).glob("*.parquet") if p.name != SCHEMA_FILE)
 
 
 def read_raw_index(raw: Path) -> list[RawRecord]:
     """Every row of the raw index (empty before the first run)."""
-    files = _raw_index_files(raw)
+    files = raw_index_files(raw)
     if not files:
         return []
     data = storage.parquet_dataset(files, schema=RAW_INDEX.schema).read()
@@ -422,7 +422,7 @@ def read_raw_index(raw: Path) -> list[RawRecord]:
 
 def indexed_runs(raw: Path) -> set[str]:
     """The runs that have rows in the raw index (they committed their pages)."""
-    files = _raw_index_files(raw)
+    files = raw_index_files(raw)
     if not files:
         return set()
     column = storage.parquet_dataset(files, schema=RAW_INDEX.schema).read(columns=["run_id"]).column("run_id")
@@ -804,8 +804,8 @@ def recover(processed: Path, raw: Path) -> list[str]:
     migrate a data dir written before snapshots, remove temporary files. Leftover staging is the
     caller's to load or discard (see flows/pipeline.py), then :func:`collect_garbage`. Returns notes."""
     notes: list[str] = []
-    if snapshot.current(processed) is None and _legacy_files(processed):
-        snap = migrate(processed, raw)
+    if snapshot.current(processed) is None and migrate.legacy_files(processed):
+        snap = migrate.migrate(processed, raw)
         notes.append(f"migrated {processed} to snapshots (snapshot {snap.id})")
     local = [root for root in (processed, table_dir(raw, RAW_INDEX)) if not storage.is_remote(root)]
     if count := remove_temporary(*local):
@@ -848,50 +848,3 @@ def remove_unindexed_warcs(processed: Path, raw: Path) -> int:
             path.unlink()
             removed += 1
     return removed
-
-
-RENAMED = {"mentions": {"source": "text_source", "start": "start_char", "end": "end_char"},
-           "events": {"source": "text_source"}}  # columns renamed since data dirs were first written
-
-
-def _legacy_files(processed: Path) -> dict[str, list[Path]]:
-    """The data files of a data dir written before snapshots (by glob, as its views read them then)."""
-    found = {}
-    for table in TABLES.values():
-        if table is RAW_INDEX:
-            continue
-        pattern = "*/*.parquet" if table.partition else "*.parquet"
-        files = sorted(p for p in table_dir(processed, table).glob(pattern) if p.name != SCHEMA_FILE)
-        if files:
-            found[table.name] = files
-    return found
-
-
-def migrate(processed: Path, raw: Path, locked: bool = True) -> Snapshot:
-    """The first snapshot of a data dir written before snapshots: its files, as its globs found them, with
-    renamed columns rewritten (a new file each; the old one is then unlisted and removed). The derived
-    tables of before are left out (the next run builds them). Without ``locked`` (a reader finding such
-    a data dir) the data dir lock is taken first; a data dir with no files gets the empty snapshot."""
-    legacy = _legacy_files(processed)
-    if not legacy or storage.is_remote(processed):
-        return Snapshot()  # nothing yet (or object storage, which had no releases before snapshots)
-    if not locked:
-        from dateline.flows.lock import data_dir_lock  # a reader migrating takes the writers' lock
-
-        with data_dir_lock(processed.parent, snapshot.RETENTION_SECONDS):
-            return snapshot.current(processed) or migrate(processed, raw)
-    tx = begin(processed, raw, "migrate")
-    for name, files in legacy.items():
-        renames = RENAMED.get(name, {})
-        for path in files:
-            schema = pq.read_schema(path)
-            if not any(old in schema.names and new not in schema.names for old, new in renames.items()):
-                tx.add(name, [path])
-                continue
-            data = pq.read_table(path)
-            data = data.rename_columns([renames.get(c, c) if renames.get(c) not in data.column_names else c
-                                        for c in data.column_names])
-            tx.add(name, [write_parquet(data, path.with_name(f"{path.stem}-renamed.parquet"))])
-    tx.add(RAW_INDEX.name, _raw_index_files(raw))
-    shutil.rmtree(processed / "derived_sources", ignore_errors=True)
-    return tx.commit()

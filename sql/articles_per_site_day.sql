@@ -3,7 +3,7 @@
 select coalesce(site_name, domain)  as site,
        published_at::date           as day,
        count(*)                     as articles,
-       sum(word_count)              as words
+       sum(word_count)::bigint      as words
 from articles_current
 where published_at is not null
 group by all

@@ -3,7 +3,7 @@
 select coalesce(site_name, domain)  as site,
        published_month              as month,
        count(*)                     as articles,
-       sum(word_count)              as words
+       sum(word_count)::bigint      as words
 from articles_current
 group by all
 order by site, month;

@@ -2,7 +2,7 @@
 -- Params: none.  Returns: language, articles, words, detected
 select language,
        count(*)                                                        as articles,
-       sum(word_count)                                                 as words,
+       sum(word_count)::bigint                                         as words,
        count(*) filter (where list_contains(issues, 'language:detected'))  as detected
 from articles_current
 group by all

@@ -4,7 +4,7 @@ select a.actor_id,
        a.name,
        a.kind,
        count(distinct x.article_id)  as articles,
-       sum(x.mention_count)          as mentions
+       sum(x.mention_count)::bigint  as mentions
 from article_actors as x
 join articles_current as c
   on c.article_id = x.article_id and c.content_hash = x.content_hash

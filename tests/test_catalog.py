@@ -8,6 +8,7 @@ from dateline.flows import catalog
 from dateline.flows.cli import cli
 from dateline.transforms.schema import TABLES
 
+
 def reader_views(con) -> set[str]:
     """The views in the default schema (the store's own live in dateline_internal)."""
     return {r[0] for r in con.execute("select view_name from duckdb_views() where not internal "

@@ -29,7 +29,7 @@ def connect(data_dir: str | Path = "data", *, processed_root: str | None = None,
     from dateline.flows import store
     from dateline.flows.config import Settings
 
-    settings = Settings(data_dir=Path(data_dir), processed_root=processed_root, raw_root=raw_root)
+    settings = Settings(data_dir=Path(data_dir), processed_root=processed_root or "", raw_root=raw_root or "")
     processed = settings.processed_dir
     if isinstance(processed, Path) and next(processed.rglob("*.parquet"), None) is None:
         raise FileNotFoundError(f"no corpus in {data_dir}: nothing has been loaded there")

@@ -35,6 +35,7 @@ from dateline.flows.dedup import assign_groups
 from dateline.flows.lock import data_dir_lock
 from dateline.flows.process import PageRef, batched, process_pages, shutdown_pool, worker_count
 from dateline.flows.progress import progress
+from dateline.flows.snapshot import Transaction
 from dateline.transforms.dedup import fingerprint
 from dateline.transforms.extract import DATELINE_VERSION
 from dateline.transforms.schema import (
@@ -223,7 +224,7 @@ def process_batch(batch_id: str, refs: list[PageRef], settings: Settings, run_id
 LOADED_TABLES = (ARTICLES, IMAGES, MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES, DEDUP, QUARANTINE)
 
 
-def load_run(processed: Path, run_id: str, tx: store.Transaction) -> dict[str, tuple[int, int]]:
+def load_run(processed: Path, run_id: str, tx: Transaction) -> dict[str, tuple[int, int]]:
     """Move a run's staged rows into the transaction ``tx``, dropping rows already stored, with its raw
     index file and the derived actor tables' rows (flows/store.py). Nothing is visible until the
     caller commits; safe to repeat after a kill (the files written before are listed by no snapshot).
@@ -239,7 +240,7 @@ def load_run(processed: Path, run_id: str, tx: store.Transaction) -> dict[str, t
 
 
 @task(name="load", cache_policy=NO_CACHE)
-def load_task(settings: Settings, run_id: str, tx: store.Transaction) -> dict[str, tuple[int, int]]:
+def load_task(settings: Settings, run_id: str, tx: Transaction) -> dict[str, tuple[int, int]]:
     """Move the run's staged rows into the run's transaction, dropping rows already stored."""
     loaded = load_run(settings.processed_dir, run_id, tx)
     get_run_logger().info("load: %s", ", ".join(f"{k} +{new} ({old} already stored)"
@@ -367,7 +368,7 @@ def recover(cfg: Settings) -> None:
         logger.info("recovery: %s", note)
 
 
-def _record_run(tx: store.Transaction, run: RunRecord) -> None:
+def _record_run(tx: Transaction, run: RunRecord) -> None:
     tx.add(RUNS.name, store.write_table(store.to_arrow([run], RUNS), RUNS, tx.processed, run.run_id), 1)
 
 

@@ -130,7 +130,7 @@ def write_parquet(data: pa.Table, path: Path) -> Path:
     return path
 
 
-def table_dir(root: Path, table: Table) -> Path:
+def table_dir(root: Path, table: Table | snapshot.Registered) -> Path:
     return root / table.name
 
 

@@ -69,7 +69,6 @@ class Mention:
     name: str  # normalized: titles, "the" and possessive removed
     tokens: tuple[int, ...]  # doc token indices
     doc_index: int
-    key: str = ""  # cluster key, filled by _cluster
     key: str = ""  # cluster key, filled by transforms.actors.cluster
 
 

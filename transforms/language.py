@@ -18,7 +18,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 _SAMPLE_CHARS = 3000  # enough text for a confident guess; longer texts cost time, not accuracy
 MIN_CHECK_LETTERS = 200  # below this a detection is no evidence against what the page declares
-MIN_CONFIDENCE = 0.99  # py3langid's normalized probability of the detected language
+MIN_CONFIDENCE = 0.9  # py3langid's normalized probability of the detected language
 MAX_DECLARED_PROBABILITY = 0.001  # ... while the declared language's is below this
 # ISO 639-3 macrolanguages whose members have ISO 639-1 codes of their own (Norwegian: Bokmål,
 # Nynorsk; Malay: Indonesian; Serbo-Croatian: Bosnian, Croatian, Serbian). Members of one

@@ -24,12 +24,12 @@ from dateline.transforms.articles import (
     InputRow,
     article_of_row,
     file_format,
+    given_url,
     row_fields,
     row_id,
     split_rows,
 )
 from dateline.transforms.schema import ExtractedPage, Reject
-from dateline.transforms.urls import canonicalize_url
 
 if TYPE_CHECKING:
     from dateline.flows.acquire import Acquired, KnownRaw
@@ -59,12 +59,7 @@ def row_origin(path: Path, row: InputRow) -> str:
 
 def _row_url(fields: dict[str, Any] | str) -> str | None:
     """The row's own http(s) URL, under which it is archived (a row without one: under its origin)."""
-    if isinstance(fields, str):
-        return None
-    value = fields.get("url") or fields.get("link")
-    if isinstance(value, str) and canonicalize_url(value):
-        return value.strip()
-    return None
+    return None if isinstance(fields, str) else given_url(fields)
 
 
 # --- dateline run --articles --------------------------------------------------------------

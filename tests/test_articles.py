@@ -223,7 +223,8 @@ ISIZULU = ("Ngabona amanxeba amathathu, egxalabeni, emqaleni kanye nasemhlane. U
     ("nb", "Regjeringen sier at den vil fortsette å støtte familiene som er rammet av flommen i de østlige "
            "fylkene, der tusenvis av mennesker har mistet hjemmene sine siden regnet begynte.", ("nb", None)),
     (None, ENGLISH, ("en", None)),
-], ids=["isizulu-declared-en", "english", "short", "bokmal-is-norwegian", "undeclared"])
+    ("sm", ENGLISH, ("sm", None)),  # Samoan: the detector does not know it, so cannot speak against it
+], ids=["isizulu-declared-en", "english", "short", "bokmal-is-norwegian", "undeclared", "unknown-to-the-detector"])
 def test_check_language(declared, text, expected):
     assert tuple(check_language(declared, text)) == expected
 
@@ -394,3 +395,14 @@ def test_run_articles_is_not_combined_with_other_sources(articles_file):
     result = CliRunner().invoke(cli, ["run", "--articles", str(articles_file), "--feed", "https://a.example/rss"],
                                 catch_exceptions=False)
     assert result.exit_code == 2 and "--articles cannot be combined with --feed" in result.stderr
+
+
+def test_reprocess_reads_the_rows_again_from_the_archive(text_run):
+    # last in this module: it rebuilds the tables the tests above read (with the same rows)
+    settings, *_ = text_run
+    result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "reprocess", "--rebuild", "--workers", "1"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert "5 archived pages, 2 articles (2 new), 3 quarantined" in result.stderr
+    assert table(settings, "select count(*) from events e join articles a using (article_id, content_hash) "
+                           "where a.extractor_version like '% articles'")[0][0] > 10

@@ -230,6 +230,12 @@ def _authors(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n))
 
 
+def given_url(row: dict[str, Any]) -> str | None:
+    """The row's own URL if it is an absolute http(s) URL (as given, stripped), else None."""
+    url = _text_field(row, "url")
+    return url if url and canonicalize_url(url) else None
+
+
 def row_id(row: dict[str, Any]) -> str | None:
     """The row's own id (Media Cloud's stories_id, a gold document's id), as text."""
     return _text_field(row, "id")

@@ -47,6 +47,10 @@ def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def _family(code: str) -> str:
+    return _MACROLANGUAGE.get(code, code)
+
+
 def _probabilities(sample: str) -> dict[str, float]:
     return {str(code): float(p) for code, p in _identifier().rank(sample)}
 
@@ -54,7 +58,8 @@ def _probabilities(sample: str) -> dict[str, float]:
 def check_language(declared: str | None, text: str) -> CheckedLanguage:
     """The declared language, unless the text clearly is in another one: at least MIN_CHECK_LETTERS
     letters, the detected language at MIN_CONFIDENCE or more and the declared one below
-    MAX_DECLARED_PROBABILITY, and not two members of one macrolanguage ('nb' and 'no').
+    MAX_DECLARED_PROBABILITY, and not two members of one macrolanguage ('nb' and 'no'). A declared
+    language the detector does not know stands.
     ('en', isiZulu text) -> CheckedLanguage('zu', 'en'). An undeclared language is detected."""
     if declared is None:
         return CheckedLanguage(detect_language(text))
@@ -62,10 +67,15 @@ def check_language(declared: str | None, text: str) -> CheckedLanguage:
     if sum(c.isalpha() for c in sample) < MIN_CHECK_LETTERS:
         return CheckedLanguage(declared)
     probabilities = _probabilities(sample)
-    detected = max(probabilities, key=probabilities.__getitem__)
-    if _MACROLANGUAGE.get(detected, detected) == _MACROLANGUAGE.get(declared, declared):
+    by_family: dict[str, float] = {}
+    for code, p in probabilities.items():
+        by_family[_family(code)] = by_family.get(_family(code), 0.0) + p
+    family = _family(declared)
+    if family not in by_family:  # a language the detector does not know: it cannot speak against it
         return CheckedLanguage(declared)
-    if probabilities[detected] >= MIN_CONFIDENCE and probabilities.get(declared, 0.0) < MAX_DECLARED_PROBABILITY:
+    detected = max(probabilities, key=probabilities.__getitem__)
+    if (_family(detected) != family and probabilities[detected] >= MIN_CONFIDENCE
+            and by_family[family] < MAX_DECLARED_PROBABILITY):
         return CheckedLanguage(detected, declared)
     return CheckedLanguage(declared)
 

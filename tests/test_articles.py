@@ -25,6 +25,7 @@ from dateline.transforms.articles import (
     article_of_row,
     file_format,
     row_fields,
+    row_id,
     split_rows,
 )
 from dateline.transforms.extract import PageInput, extract_article
@@ -192,6 +193,16 @@ def test_bad_rows_are_rejects_with_a_reason(payload, reason, detail):
     assert isinstance(outcome, Reject)
     assert (outcome.reason, outcome.url, outcome.raw_ref) == (reason, "file:///in.jsonl#line=3", "r#9")
     assert detail in outcome.detail
+
+
+def test_gold_corpus_field_names():
+    # the JSON Lines of shared/nlpgold (MEANTIME, ECB+, GAP): doc_id, published (a day), url, title, text
+    row = {"doc_id": "100911", "corpus": "meantime", "published": "2008-03-01", "url": "http://en.wikinews.org/wiki/X",
+           "title": "Northrop Grumman defeats Boeing", "text": "Northrop Grumman defeats Boeing\n\nMarch 1, 2008"}
+    page = article(row)
+    assert isinstance(page, ExtractedPage)
+    assert page.article.published_at == datetime(2008, 3, 1, tzinfo=UTC) and page.article.published_precision == "day"
+    assert row_id(row) == "100911"
 
 
 def test_a_row_without_url_is_keyed_by_its_id_when_no_url_is_required():

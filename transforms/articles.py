@@ -37,11 +37,11 @@ ROW_TYPES = frozenset({ARTICLE_JSON, ARTICLE_CSV})
 EXTRACTOR_VERSION = f"dateline/{DATELINE_VERSION} articles"
 
 FIELDS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "stories_id", "article_id"),
+    "id": ("id", "stories_id", "doc_id", "article_id"),
     "url": ("url", "link"),
     "title": ("title", "title_page", "title_rss"),
     "text": ("text", "maintext", "story_text"),
-    "published_at": ("published_at", "date_publish", "publish_date"),
+    "published_at": ("published_at", "date_publish", "publish_date", "published"),
     "modified_at": ("modified_at", "date_modify"),
     "authors": ("authors", "author"),
     "language": ("language", "lang"),

@@ -12,6 +12,7 @@ runs table are the same as for pages; `dateline reprocess` reads the rows again 
 from __future__ import annotations
 
 import gzip
+import itertools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_HEAD_BYTES = 64 * 1024
-
 
 def input_rows(path: Path) -> Iterator[InputRow]:
     """The rows of an articles file (JSON Lines, JSON, CSV or TSV; gzipped or not), read as a stream.
@@ -46,8 +45,10 @@ def input_rows(path: Path) -> Iterator[InputRow]:
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
     with (gzip.open(path, "rb") if gzipped else open(path, "rb")) as fh:  # noqa: SIM115 - closed by with
-        head = fh.peek(_HEAD_BYTES)[:_HEAD_BYTES] if hasattr(fh, "peek") else b""
-        yield from split_rows(fh, file_format(path.name, head))
+        lead = [fh.readline()]  # whole lines up to the first non-blank one: a JSON Lines row can be long
+        while lead[-1] and not lead[-1].strip():
+            lead.append(fh.readline())
+        yield from split_rows(itertools.chain(lead, fh), file_format(path.name, lead[-1]))
 
 
 def row_origin(path: Path, row: InputRow) -> str:

@@ -106,6 +106,14 @@ def test_csv_row_is_archived_with_its_header_and_reads_back_with_newlines_inside
                       "text": "First paragraph, \"quoted\".\n\nSecond one."}
 
 
+def test_json_lines_with_long_lines_under_a_json_name_are_json_lines(tmp_path):
+    rows = [{"url": f"https://a.example/{n}", "text": "word " * 20_000} for n in range(2)]
+    path = tmp_path / "export.json"
+    path.write_text("\n" + "\n".join(json.dumps(r) for r in rows) + "\n")
+    assert [(r.number, json.loads(r.payload)["url"]) for r in input_rows(path)] == [
+        (2, "https://a.example/0"), (3, "https://a.example/1")]
+
+
 def test_gzipped_input_is_read(tmp_path):
     path = tmp_path / "in.jsonl.gz"
     path.write_bytes(gzip.compress(b'{"url": "https://a.example/1", "text": "x"}\n'))

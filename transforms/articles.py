@@ -9,7 +9,8 @@ Field names: Dateline's own (url, title, published_at, text, id, authors, langua
 description), news-please's (``maintext``, ``date_publish``, ``date_modify``, ``source_domain``; it
 writes a missing date as the string "None") and Media Cloud's (API v2: ``stories_id``,
 ``publish_date``, ``media_name``, ``story_text``; search API v4: ``id``, ``publish_date``,
-``media_name``, ``text``). The first non-empty field of each list below wins.
+``media_name``, ``text``), and those of the gold corpora in shared/nlpgold (``doc_id``,
+``published``). The first non-empty field of each list below wins.
 
 The text is kept exactly as given, so character offsets into it stay valid; paragraphs are
 separated by blank lines (or, in a text without blank lines, by line breaks).

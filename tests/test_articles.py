@@ -201,6 +201,8 @@ def test_bad_rows_are_rejects_with_a_reason(payload, reason, detail):
     assert isinstance(outcome, Reject)
     assert (outcome.reason, outcome.url, outcome.raw_ref) == (reason, "file:///in.jsonl#line=3", "r#9")
     assert detail in outcome.detail
+    if reason in ("empty_body", "unparseable_date"):  # the row names its article, as a page's reject does
+        assert outcome.article_id == sha1_hex("https://a.example/1")
 
 
 def test_gold_corpus_field_names():

@@ -248,21 +248,22 @@ def article_of_row(row: dict[str, Any], *, url: str, fetched_at: datetime, raw_r
     URL, content_hash = sha1 of title + "\\n" + text). Rejects a row without text, with a date that
     does not parse, or (``require_url``) without an http(s) URL; ``url`` names the row in rejects.
     Without ``require_url`` a row with no URL is keyed by its id (``dateline analyze``)."""
+    given_url = _text_field(row, "url")
+    canonical = canonicalize_url(given_url) if given_url else None
+    ident = row_id(row)
+    article_id = (article_id_of(canonical) if canonical else
+                  sha1_hex(f"id:{ident}") if ident and not require_url else None)
+
     def reject(reason: str, detail: str) -> Reject:
-        return Reject(stage="extract", reason=reason, url=url, detail=detail, raw_ref=raw_ref)  # type: ignore[arg-type]
+        return Reject(stage="extract", reason=reason, url=url, detail=detail, raw_ref=raw_ref,  # type: ignore[arg-type]
+                      article_id=article_id)
 
     text = _field(row, "text")
     if not isinstance(text, str) or not text.strip():
         return reject("empty_body", "the row has no text (fields: " + ", ".join(FIELDS["text"]) + ")")
-    given_url = _text_field(row, "url")
-    canonical = canonicalize_url(given_url) if given_url else None
-    if canonical is not None:
-        article_id = article_id_of(canonical)
-    elif require_url or not (ident := row_id(row)):
+    if article_id is None:
         return reject("invalid_url", f"the row's url {given_url!r} is not an http(s) URL" if given_url else
                       "the row has no url (the article id is the sha1 of its canonical URL)")
-    else:
-        article_id = sha1_hex(f"id:{ident}")
     issues: list[str] = []
     published = None
     if (raw_date := _text_field(row, "published_at")) is not None:

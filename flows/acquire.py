@@ -266,11 +266,17 @@ ARCHIVE_THREADS = 8
 
 def archive_files(sources: Sources, settings: FetchSettings, archive: WarcArchive, run_id: str,
                   known: KnownRaw) -> Acquired:
-    """Copy saved pages (--html-dir) and WARC response records (--warc) into the archive.
+    """Copy saved pages (--html-dir), WARC response records (--warc) and the rows of articles files
+    (--articles, flows/articles.py) into the archive.
 
     Bytes already archived under the same URL are not copied again; their old record is reused.
     """
     result = Acquired()
+    if sources.articles:
+        from dateline.flows.articles import archive_article_file  # it imports this module
+
+        for path in sources.articles:
+            archive_article_file(Path(path), archive, run_id, known, result)
     for folder in sources.html_dirs:
         for path in iter_html_files(Path(folder)):
             result.discovered += 1

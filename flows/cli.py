@@ -168,7 +168,7 @@ def _run_inputs(obj: Context, feeds: tuple[str, ...], sitemaps: tuple[str, ...],
         validate_settings(settings)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    resolved = {k: [str(Path(p).resolve()) if k in {"urls", "warcs", "html_dirs"} else p for p in v]
+    resolved = {k: [str(Path(p).resolve()) if k in {"urls", "warcs", "html_dirs", "articles"} else p for p in v]
                 for k, v in asdict(sources).items()}
     return resolved, replace(settings, data_dir=settings.data_dir.resolve())
 
@@ -298,9 +298,12 @@ def _with_runner(settings: Settings, runner: str | None, dask_address: str | Non
               help="The Dask scheduler for --runner dask (its workers must import Dateline and reach the data).")
 @click.option("--max-reject-rate", type=click.FloatRange(0, 1),
               help="Exit with code 3 when more than this share of pages was quarantined.")
+@click.option("--articles", "articles", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Articles extracted elsewhere: JSON Lines, JSON or CSV (.gz too), fields url, title, "
+                   "published_at, text (news-please and Media Cloud names too); instead of the other sources.")
 @click.pass_obj
 def run(obj: Context, /, runner: str | None, dask_address: str | None, max_reject_rate: float | None,
-        **options: Any) -> None:
+        articles: tuple[str, ...], **options: Any) -> None:
     """Fetch or read sources, archive them raw, extract articles, write Parquet.
 
     Sources come from the options and from the --config file. The run's counts go to stderr;
@@ -314,8 +317,9 @@ def run(obj: Context, /, runner: str | None, dask_address: str | None, max_rejec
         dateline run --sitemap https://example.com/news-sitemap.xml --urls more-urls.txt
         dateline run --warc CC-NEWS-20240101.warc.gz --html-dir saved-pages/
         dateline run --warc CC-NEWS-20240101.warc.gz --runner dask --dask-address tcp://10.0.0.5:8786
+        dateline run --articles news-please-export.jsonl
     """
-    resolved, settings = _run_inputs(obj, **options)
+    resolved, settings = _articles_inputs(obj, articles, options) if articles else _run_inputs(obj, **options)
     settings = _with_runner(settings, runner, dask_address)
     _quiet_prefect(obj.verbose)  # before Prefect is imported: it reads its settings once
     from dateline.flows.server import prefect_api_for
@@ -333,6 +337,46 @@ def run(obj: Context, /, runner: str | None, dask_address: str | None, max_rejec
     if max_reject_rate is not None and rate > max_reject_rate:
         click.echo(f"Error: reject rate {rate:.0%} is above {max_reject_rate:.0%}", err=True)
         sys.exit(3)
+
+
+SOURCE_OPTIONS = {"feeds": "--feed", "sitemaps": "--sitemap", "url_files": "--urls", "warcs": "--warc",
+                  "html_dirs": "--html-dir"}
+
+
+def _articles_inputs(obj: Context, articles: tuple[str, ...],
+                     options: dict[str, Any]) -> tuple[dict[str, list[str]], Settings]:
+    """`run --articles`: the articles files are the run's only source (the --config file's are not read)."""
+    if given := [flag for name, flag in SOURCE_OPTIONS.items() if options.get(name)]:
+        raise click.UsageError(f"--articles cannot be combined with {', '.join(given)}: run them separately")
+    return _run_inputs(Context(obj.settings, Sources(articles=articles), obj.verbose), **options)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def analyze(obj: Context, file: Path) -> None:
+    """Analyze articles extracted elsewhere and print what the NLP finds, one JSON object per line.
+
+    FILE is JSON Lines, JSON or CSV (.gz too) with url, title, published_at and text (paragraphs
+    separated by blank lines), optional id, authors, language, site_name; news-please and Media
+    Cloud field names are read too. Each line has the row's id (else its url), mentions, actors,
+    events, dates and quotes, with character offsets into the given text; a row that gives no
+    article prints {"id": ..., "error": "reason"}. Nothing is stored, no Prefect server is needed.
+
+    \b
+        dateline analyze articles.jsonl
+        dateline analyze stories.csv.gz | jq -c '.events[] | select(.event_date)'
+    """
+    from dateline.flows.articles import analysis_json, analyze_file
+
+    try:
+        results = analyze_file(file, obj.settings.process.nlp_model)
+    except (OSError, EOFError) as exc:
+        raise click.ClickException(f"cannot read {file}: {exc}") from None
+    except DatelineError as exc:
+        raise click.ClickException(str(exc)) from None
+    for item in results:  # all rows first: cross-article steps (event clusters) can come in between
+        click.echo(json.dumps(analysis_json(item), ensure_ascii=False))
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -75,6 +75,7 @@ class Sources:
     urls: tuple[str, ...] = ()  # files with one URL a line
     warcs: tuple[str, ...] = ()
     html_dirs: tuple[str, ...] = ()
+    articles: tuple[str, ...] = ()  # files of articles extracted elsewhere (JSON Lines, JSON, CSV)
 
     def is_empty(self) -> bool:
         return not any(getattr(self, f.name) for f in fields(self))
@@ -190,7 +191,7 @@ def _from_toml(data: dict[str, Any], base: Path, path: Path) -> tuple[Settings, 
         value = data.get(f.name, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{path}: {f.name} must be a list of strings")
-        if f.name in {"urls", "warcs", "html_dirs"}:
+        if f.name in {"urls", "warcs", "html_dirs", "articles"}:
             value = [str(_path(base, v, f.name)) for v in value]
         lists[f.name] = tuple(value)
     validate_settings(settings)

@@ -32,8 +32,9 @@ def load_model(name: str):  # type: ignore[no-untyped-def]
     return _MODELS[name]
 
 
-def add_nlp(pages: Sequence[ExtractedPage], model: str) -> list[ExtractedPage]:
-    """Pages with their NlpResult: English articles parsed in one batch, others left without."""
+def add_nlp(pages: Sequence[ExtractedPage], model: str, *, with_dates: bool = False) -> list[ExtractedPage]:
+    """Pages with their NlpResult: English articles parsed in one batch, others left without
+    (``with_dates``: the results also list every date expression, for `dateline analyze`)."""
     nlp = load_model(model)
     texts: list[str] = []
     plan: list[tuple[int, int, list[ImageRecord]] | None] = []
@@ -55,8 +56,9 @@ def add_nlp(pages: Sequence[ExtractedPage], model: str) -> list[ExtractedPage]:
         start, n_paragraphs, captioned = layout
         paragraph_docs = docs[start:start + n_paragraphs]
         caption_docs = docs[start + n_paragraphs:start + n_paragraphs + len(captioned)]
-        result = (analyze_article(page.article, paragraph_docs, caption_docs, captioned, lemmatize) if lemmatize
-                  else analyze_article(page.article, paragraph_docs, caption_docs, captioned))
+        result = (analyze_article(page.article, paragraph_docs, caption_docs, captioned, lemmatize,
+                                  with_dates=with_dates) if lemmatize
+                  else analyze_article(page.article, paragraph_docs, caption_docs, captioned, with_dates=with_dates))
         out.append(replace(page, nlp=result))
     return out
 

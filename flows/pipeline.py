@@ -397,7 +397,7 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
                 acquired.append(archived_pages_task(cfg, reprocess_since))
             if src.feeds or src.sitemaps or src.urls:
                 acquired.append(fetch_task(src, cfg, run_id, started_at, archived))
-            if src.warcs or src.html_dirs:
+            if src.warcs or src.html_dirs or src.articles:
                 archived += [row for a in acquired for row in a.raw_rows]  # what this run's fetch task added
                 acquired.append(archive_files_task(src, cfg, run_id, started_at, archived))
             pages = [p for a in acquired for p in a.pages]

@@ -14,13 +14,15 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 from dateline.flows.archive import read_raw
+from dateline.transforms.articles import ROW_TYPES, article_of_payload
 from dateline.transforms.extract import PageInput, extract_article
+from dateline.transforms.language import with_checked_language
 from dateline.transforms.schema import ExtractedPage, Reject
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,17 @@ def process_page(raw_root: Path, ref: PageRef, run_id: str) -> Outcome:
         detail = f"cannot read the archived record: {exc}"[:500]
         log.warning("%s: %s", ref.raw_ref, detail)
         return Reject(stage="archive", reason="undecodable", url=ref.url, raw_ref=ref.raw_ref, detail=detail)
+    content_type = ref.content_type or page.content_type
     try:
-        return extract_article(page.payload, PageInput(url=ref.url, content_type=ref.content_type or
-                                                       page.content_type, fetched_at=ref.fetched_at,
-                                                       raw_ref=ref.raw_ref), run_id=run_id)
+        if content_type in ROW_TYPES:  # a row of `dateline run --articles`: already extracted elsewhere
+            return article_of_payload(page.payload, content_type, url=ref.url, fetched_at=ref.fetched_at,
+                                      raw_ref=ref.raw_ref, run_id=run_id)
+        outcome = extract_article(page.payload, PageInput(url=ref.url, content_type=content_type,
+                                                          fetched_at=ref.fetched_at, raw_ref=ref.raw_ref),
+                                  run_id=run_id)
+        if isinstance(outcome, ExtractedPage):  # a template's lang="en" over an isiZulu story: the text decides
+            outcome = replace(outcome, article=with_checked_language(outcome.article))
+        return outcome
     except Exception as exc:  # noqa: BLE001 - one page's failure must not stop the run; logged below
         log.warning("extraction of %s raised", ref.url, exc_info=True)
         return Reject(stage="extract", reason="extractor_error", url=ref.url, raw_ref=ref.raw_ref,

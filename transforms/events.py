@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from dateline.transforms.dates import resolve_date
 from dateline.transforms.parsed import SPEECH_VERBS, Lemmatize, Sentence, pos_of, stable_id
-from dateline.transforms.schema import ArticleRecord, EventRecord
+from dateline.transforms.schema import ArticleRecord, DateMention, EventRecord
 from spacy.tokens import Token
 
 DATE_LABELS = frozenset({"DATE", "EVENT"})  # spaCy labels holidays ("New Year's Eve") as EVENT
@@ -96,3 +96,23 @@ def date_of(sentence: Sentence) -> EventDate | None:
     if sentence.caption_date is not None:
         return EventDate(sentence.caption_date, "day", None, "explicit")
     return None
+
+
+def dates_in(sentence: Sentence) -> list[DateMention]:
+    """Every date expression of the sentence, resolved against its reference date: each DATE entity
+    (value None where it names no day, month or year: "three years", an age) and each EVENT entity
+    that resolves (a holiday: "New Year's Eve")."""
+    context = sentence.span.text
+    found = []
+    for ent in sentence.span.ents:
+        if ent.label_ not in DATE_LABELS:
+            continue
+        resolved = resolve_date(ent.text, sentence.reference, context=context) if sentence.reference else None
+        if resolved is None and ent.label_ != "DATE":
+            continue
+        found.append(DateMention(
+            text_source=sentence.source, sentence_id=sentence.sentence_id,
+            start_char=sentence.text_offset + ent.start_char, end_char=sentence.text_offset + ent.end_char,
+            text=ent.text, value=resolved.on if resolved else None,
+            precision=resolved.precision if resolved else None))  # type: ignore[arg-type]
+    return found

@@ -10,10 +10,11 @@ publication date (captions: their own caption date).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from dateline.transforms.actors import actor_records, cluster, mentions_in, resolve_pronouns
-from dateline.transforms.events import event_of
+from dateline.transforms.events import dates_in, event_of
 from dateline.transforms.parsed import Lemmatize, Sentence, actor_id_of, plain_lemma, pos_of, stable_id
 from dateline.transforms.quotes import quotes_of
 from dateline.transforms.schema import ArticleRecord, ImageRecord, MentionRecord, NlpResult
@@ -22,8 +23,17 @@ from spacy.tokens import Doc
 __all__ = ["analyze_article", "article_texts", "actor_id_of", "pos_of", "stable_id"]
 
 
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+_LINE_BREAK = re.compile(r"[\r\n]")
+
+
 def paragraphs_of(text: str) -> list[tuple[int, str]]:
-    """The non-blank lines of a text, stripped, each with its character offset in the text."""
+    """The paragraphs of a text, stripped, each with its character offset in the text. A text with blank
+    lines (text given to `dateline run --articles`) has its paragraphs separated by them, and a line
+    break inside a paragraph reaches the parser as a space (same length: offsets stay valid); an
+    extracted body has one paragraph a line."""
+    if _BLANK_LINE.search(text):
+        return _blocks_of(text)
     out: list[tuple[int, str]] = []
     offset = 0
     for line in text.split("\n"):
@@ -31,6 +41,17 @@ def paragraphs_of(text: str) -> list[tuple[int, str]]:
         if stripped:
             out.append((offset + len(line) - len(line.lstrip()), stripped))
         offset += len(line) + 1
+    return out
+
+
+def _blocks_of(text: str) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    start = 0
+    for end, after in [(m.start(), m.end()) for m in _BLANK_LINE.finditer(text)] + [(len(text), len(text))]:
+        block = text[start:end]
+        if stripped := block.strip():
+            out.append((start + len(block) - len(block.lstrip()), _LINE_BREAK.sub(" ", stripped)))
+        start = after
     return out
 
 
@@ -42,8 +63,10 @@ def article_texts(article: ArticleRecord, images: Sequence[ImageRecord]) -> tupl
 
 
 def analyze_article(article: ArticleRecord, paragraph_docs: Sequence[Doc], caption_docs: Sequence[Doc],
-                    captioned: Sequence[ImageRecord], lemmatize: Lemmatize = plain_lemma) -> NlpResult:
-    """Mentions, actors, events and quotes of one article from its parsed paragraphs and captions.
+                    captioned: Sequence[ImageRecord], lemmatize: Lemmatize = plain_lemma, *,
+                    with_dates: bool = False) -> NlpResult:
+    """Mentions, actors, events and quotes of one article from its parsed paragraphs and captions
+    (``with_dates``: also every date expression, for `dateline analyze`).
 
     ``lemmatize`` gives a verb's lemma ('said' -> 'say'); the default reads spaCy's ``lemma_``.
     Parts of speech are read from the fine tags (``pos_of``), so the pipeline needs no attribute_ruler.
@@ -75,4 +98,5 @@ def analyze_article(article: ArticleRecord, paragraph_docs: Sequence[Doc], capti
         for s in sentences for m in s.mentions if m.key in ids)
     events = tuple(e for s in sentences if (e := event_of(article, s, ids, lemmatize)) is not None)
     quotes = tuple(quotes_of(article, sentences, docs, ids, lemmatize))
-    return NlpResult(mentions=mentions, actors=tuple(actors), events=events, quotes=quotes)
+    dates = tuple(d for s in sentences for d in dates_in(s)) if with_dates else ()
+    return NlpResult(mentions=mentions, actors=tuple(actors), events=events, quotes=quotes, dates=dates)

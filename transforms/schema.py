@@ -35,6 +35,9 @@ RejectReason = Literal[
     "undecodable",
     "not_an_article",
     "extractor_error",
+    # text in (dateline run --articles): a row that gives no article
+    "unreadable_row",
+    "unparseable_date",
 ]
 Precision = Literal["time", "day", "month", "year"]
 RawKind = Literal["page", "feed", "sitemap", "robots", "redirect"]
@@ -67,13 +70,14 @@ class ArticleRecord:
     published_at: datetime | None  # tz-aware UTC
     published_utc_offset: str | None  # the page's own offset, "+02:00"; None when the page gave none
     published_precision: Precision | None  # how precise published_at is: time, day, month or year
-    published_source: str | None  # where the date came from: jsonld, meta, time, url, text, htmldate
+    published_source: str | None  # where the date came from: jsonld, meta, time, url, text, htmldate, input (text in)
     modified_at: datetime | None  # tz-aware UTC
     fetched_at: datetime  # tz-aware UTC
     language: str | None  # ISO 639-1, "en"
+    declared_language: str | None = None  # what the page or row declared, when its text overruled it ("en")
     section: str | None  # the site's section for the article, when the page names one
     tags: tuple[str, ...] = ()  # the page's keywords and tags
-    text: str  # the body only: paragraphs joined by "\n", no title, subtitle or comments
+    text: str  # the body only: paragraphs joined by "\n", no title, subtitle or comments (text in: as given)
     word_count: int  # words in text
     raw_ref: str  # "<WARC path relative to data/raw>#<record offset>"
     extractor_version: str  # the Dateline version that extracted this row
@@ -174,6 +178,19 @@ class QuoteRecord:
     sentence: str  # that sentence as written
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DateMention:
+    """A date expression in an article's text and what it resolves to (`dateline analyze`; not a table)."""
+
+    text_source: TextSource  # the body, or an image caption
+    sentence_id: int  # the sentence it stands in
+    start_char: int  # character offsets into the text named by text_source
+    end_char: int
+    text: str  # as written: "last month"
+    value: date | None  # None for an expression that names no day, month or year ("three years")
+    precision: DatePrecision | None
+
+
 @dataclass(frozen=True, slots=True)
 class NlpResult:
     """What the NLP stage gives for one article."""
@@ -182,6 +199,7 @@ class NlpResult:
     actors: tuple[ArticleActorRecord, ...] = ()
     events: tuple[EventRecord, ...] = ()
     quotes: tuple[QuoteRecord, ...] = ()
+    dates: tuple[DateMention, ...] = ()  # only when asked for (analyze_article(with_dates=True))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

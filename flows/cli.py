@@ -13,6 +13,7 @@ from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, get_args
+from urllib.parse import urlsplit
 
 import click
 import pyarrow as pa
@@ -157,6 +158,11 @@ def _run_inputs(obj: Context, feeds: tuple[str, ...], sitemaps: tuple[str, ...],
     if sources.is_empty():
         raise click.UsageError("no sources: give --feed, --sitemap, --urls, --warc or --html-dir "
                                "(or list them in --config)")
+    for option, urls in (("--feed", sources.feeds), ("--sitemap", sources.sitemaps)):
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint=option)
     settings = obj.settings
     fetch_changes: dict[str, Any] = {k: v for k, v in (("concurrency", concurrency), ("per_host_delay", delay),
                                      ("allow_private_networks", allow_private_networks)) if v is not None}
@@ -495,6 +501,8 @@ def sql(obj: Context, query: str | None, fmt: str, write_db: Path | None, as_of:
     if write_db is not None:
         if query:
             raise click.UsageError("--write-db takes no query")
+        if not write_db.parent.is_dir():
+            raise click.BadParameter(f"no such folder: {write_db.parent}", param_hint="--write-db")
         write_db.unlink(missing_ok=True)
         con = store.connect(obj.settings.processed_dir, obj.settings.raw_dir, database=str(write_db), snap=as_of,
                             retention=obj.settings.process.retention_seconds)

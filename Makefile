@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 
-.PHONY: setup demo test bench quality lint clean-data sample chromium
+.PHONY: setup demo test bench quality lint clean-data sample chromium readme
 
 setup: $(STAMP)
 
@@ -73,6 +73,11 @@ lint: $(STAMP)
 	@for d in flows transforms sql; do ln -sfn ../../../$$d build/typecheck/dateline/$$d; done
 	@for f in __init__.py __main__.py py.typed; do ln -sfn ../../../dateline/$$f build/typecheck/dateline/$$f; done
 	cd build/typecheck && ../../$(BIN)/mypy --strict -p dateline
+
+# the README's examples and their output, from real runs (docs/readme.py; tests/test_readme.py checks)
+readme: $(STAMP)
+	rm -rf build/readme
+	DATELINE_README_DATA=build/readme $(BIN)/cog -r -I docs -p "import readme" README.md
 
 sample: $(STAMP)
 	$(BIN)/python bench/build_sample.py

@@ -49,3 +49,14 @@ def test_unknown_actor_and_missing_corpus_raise(data_dir, tmp_path):
     with pytest.raises(FileNotFoundError, match="no corpus in"):
         dateline.connect(tmp_path / "nothing")
     assert not (tmp_path / "nothing").exists()
+
+
+def test_the_readmes_python_example_runs(data_dir, tmp_path, monkeypatch, capsys):
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("\n## Python\n"):]
+    code = section[section.index("```python\n") + len("```python\n"):section.index("\n```\n")]
+    (tmp_path / "data").symlink_to(data_dir)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "Vladimir Putin" in printed and "event_date" in printed

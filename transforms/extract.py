@@ -479,6 +479,7 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ex
         description=description,
         authors=byline.persons,
         agencies=agencies,
+        byline_orgs=byline.orgs,
         is_wire=bool(agencies),
         dateline_place=dateline_place,
         published_at=date.at if date else None,
@@ -784,15 +785,20 @@ def _byline(tree: HtmlElement, meta: PageMetadata, fallback: Callable[[], str | 
     ]
     agencies: list[str] = []
     persons: tuple[str, ...] = ()
+    orgs: tuple[str, ...] | None = None  # of the source naming persons, else of the first naming any
     for values in sources:
         found = parse_byline(values, site_name=site_name)
         agencies += found.agencies
         if found.persons and not persons:
-            persons = found.persons
+            persons, orgs = found.persons, found.orgs
+        elif found.orgs and orgs is None:
+            orgs = found.orgs
     if not persons and (last := fallback()):
         found = parse_byline([last], site_name=site_name)
         persons, agencies = found.persons, agencies + list(found.agencies)
-    return Byline(persons, tuple(dict.fromkeys(agencies)))
+        if found.persons or orgs is None:
+            orgs = found.orgs
+    return Byline(persons, tuple(dict.fromkeys(agencies)), orgs or ())
 
 
 def _self_urls(meta: PageMetadata) -> list[object]:

@@ -33,11 +33,11 @@ share with its n (the pages or strings it is counted over):
   (persons and organisation bylines; agencies by Dateline's canonical form on both sides).
 
 Plain trafilatura is bare_extraction(with_metadata, no comments, images) with its default date
-search (extensive, not original_date), its date formatted as an ISO instant; a midnight time
+search (original_date, extensive_search), its date formatted as an ISO instant; a midnight time
 counts as a day. Its captions are the title (else alt) of the <graphic> elements of its body; it
 gives no credits. "published day, htmldate original" is htmldate's original-date search
-(``find_date(original_date=True, extensive_search=True)``) on the same page, reported in the
-trafilatura column.
+(``find_date(original_date=True, extensive_search=True)``) run on the page's bytes by itself,
+reported in the trafilatura column.
 
 Held-out publishers (leave-publisher-out). Every page belongs to a publisher (the Fundus id's file
 name before its date; the seed page to "seed"). A publisher is held out when
@@ -424,7 +424,8 @@ def trafilatura_plain(html: bytes, url: str) -> Prediction:
 
     doc = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_images=True,
-        date_extraction_params={"outputformat": "%Y-%m-%dT%H:%M:%S%z", "extensive_search": True})
+        date_extraction_params={"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True,
+                                "extensive_search": True})  # trafilatura's own defaults, plus the time
     original = find_date(html, url=url, original_date=True, extensive_search=True,
                          outputformat="%Y-%m-%dT%H:%M:%S%z")
     if doc is None:

@@ -29,6 +29,10 @@ share with its n (the pages or strings it is counted over):
   text itself contains are left out.
 - body F1: per-page mean of the 4-gram shingle F1 of bench/body_f1.py, on pages with body truth.
 
+- Dateline's pages are extracted one by one, then the bench's pages go through the pipeline's batch
+  step together (site boilerplate and site names by evidence across each site's pages,
+  transforms/sitewide.py), as one batch of a run would (--no-site-step: without it).
+- site names: per registered domain, how many distinct site names the pages got (one is the goal).
 - authors+orgs exact: the truth's list as given against Dateline's authors plus its byline_orgs
   (persons and organisation bylines; agencies by Dateline's canonical form on both sides).
 
@@ -327,6 +331,7 @@ class Prediction:
     authors: list[str] = field(default_factory=list)
     agencies: list[str] = field(default_factory=list)
     orgs: list[str] = field(default_factory=list)  # organisation bylines (Dateline's byline_orgs)
+    site_name: str | None = None
     published: PredDate | None = None
     published_alt: PredDate | None = None  # htmldate's original-date search (trafilatura column only)
     published_source: str | None = None
@@ -392,12 +397,32 @@ def load_seed(seed: Path = SEED) -> list[Truth]:
     return pages
 
 
-def dateline(html: bytes, url: str) -> Prediction:
+def dateline_page(html: bytes, url: str) -> Any:
+    """Dateline's extraction of one page (an ExtractedPage or a Reject), before any cross-page step."""
     from dateline.transforms.extract import PageInput, extract_article
-    from dateline.transforms.schema import Reject
 
     page = PageInput(url=url, content_type=None, fetched_at=datetime.now(UTC), raw_ref="bench")
-    result = extract_article(html, page, run_id="bench")
+    return extract_article(html, page, run_id="bench")
+
+
+def dateline_batch(results: list[Any]) -> list[Any]:
+    """The pipeline's batch step on the bench's pages taken as one batch: site boilerplate lines and site
+    names by evidence across the pages of each site (transforms/sitewide.py)."""
+    from dateline.transforms.schema import ExtractedPage
+    from dateline.transforms.sitewide import apply_site_evidence, gather
+
+    pages = [r for r in results if isinstance(r, ExtractedPage)]
+    cleaned = iter(apply_site_evidence(pages, gather(pages)))
+    return [next(cleaned) if isinstance(r, ExtractedPage) else r for r in results]
+
+
+def dateline(html: bytes, url: str) -> Prediction:
+    return dateline_prediction(dateline_page(html, url))
+
+
+def dateline_prediction(result: Any) -> Prediction:
+    from dateline.transforms.schema import Reject
+
     if isinstance(result, Reject):
         return Prediction(note=f"{result.stage}/{result.reason}: {result.detail}"[:300])
     art = result.article
@@ -410,6 +435,7 @@ def dateline(html: bytes, url: str) -> Prediction:
         authors=list(art.authors),
         agencies=list(art.agencies),
         orgs=list(getattr(art, "byline_orgs", ()) or ()),
+        site_name=art.site_name,
         published=published,
         published_source=art.published_source,
         text=art.text or "",
@@ -443,6 +469,7 @@ def trafilatura_plain(html: bytes, url: str) -> Prediction:
         published=trafilatura_date(doc.date),
         published_alt=trafilatura_date(original),
         published_source="trafilatura",
+        site_name=getattr(doc, "sitename", None),
         text=doc.text or "",
         captions=captions,
     )
@@ -615,7 +642,7 @@ def meets(key: str, target: str, value: float, trafilatura_value: float) -> bool
 
 # --- run ----------------------------------------------------------------------------------------
 
-def run(pages: list[Truth]) -> dict[str, Any]:
+def run(pages: list[Truth], site_step: bool = True) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name, extractor in EXTRACTORS.items():
         if pages:  # one untimed call first, so lazy imports and caches do not count against one extractor
@@ -623,19 +650,29 @@ def run(pages: list[Truth]) -> dict[str, Any]:
                 extractor(pages[0].html, pages[0].url)
         rows = []
         elapsed = 0.0
+        outputs: list[Any] = []  # Predictions; for Dateline its raw results until the batch step
         for page in pages:
             start = time.perf_counter()
             try:
-                pred = extractor(page.html, page.url)
+                outputs.append(dateline_page(page.html, page.url) if name == "dateline"
+                               else extractor(page.html, page.url))
             except Exception as exc:  # noqa: BLE001 - a crash scores as an empty prediction
-                pred = Prediction(note=f"crash: {type(exc).__name__}: {exc}"[:300])
+                outputs.append(Prediction(note=f"crash: {type(exc).__name__}: {exc}"[:300]))
             elapsed += time.perf_counter() - start
+        if name == "dateline":
+            start = time.perf_counter()
+            outputs = dateline_batch(outputs) if site_step else outputs
+            outputs = [o if isinstance(o, Prediction) else dateline_prediction(o) for o in outputs]
+            elapsed += time.perf_counter() - start
+        for page, pred in zip(pages, outputs, strict=True):
             row = score_page(page, pred)
             row["split"] = split_of(page.id)
+            row["site_name"] = pred.site_name
             rows.append(row)
         results[name] = {
             "metrics": aggregate(rows),
             "splits": {split: aggregate([r for r in rows if r["split"] == split]) for split in SPLITS},
+            "site_names": _site_names(pages, rows),
             "pages": len(rows),
             "seconds": elapsed,
             "pages_per_s": len(rows) / elapsed if elapsed else 0.0,
@@ -643,6 +680,17 @@ def run(pages: list[Truth]) -> dict[str, Any]:
             "per_page": rows,
         }
     return results
+
+
+def _site_names(pages: list[Truth], rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Registered domain -> the distinct site names predicted for its pages."""
+    from dateline.transforms.sitewide import site_of
+
+    out: dict[str, set[str]] = {}
+    for page, row in zip(pages, rows, strict=True):
+        if row.get("site_name"):
+            out.setdefault(site_of(urlsplit(page.url).hostname or ""), set()).add(row["site_name"])
+    return {site: sorted(names) for site, names in sorted(out.items())}
 
 
 def print_table(results: dict[str, Any]) -> None:
@@ -661,6 +709,11 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"{label:<34} {cells[0]} | {cells[1]}  {target:<15} {mark}")
     print(f"{'pages/s (all pages)':<34} {results['dateline']['pages_per_s']:>7.1f} "
           f"{results['trafilatura']['pages_per_s']:>7.1f} {results['dateline']['pages']:>5}")
+    for name in EXTRACTOR_NAMES:
+        forms = results[name]["site_names"]
+        split = {site: names for site, names in forms.items() if len(names) > 1}
+        print(f"{name}: {len(forms)} sites (registered domains) with a site name, {len(split)} of them under "
+              f"more than one name{': ' + _short(split, 200) if split else ''}")
     rejected = results["dateline"]["rejected"]
     if rejected:
         print(f"\nDateline rejected or crashed on {len(rejected)} page(s):")
@@ -739,6 +792,8 @@ def main(argv: list[str] | None = None) -> int:
                         action="append", default=[], help="print the failing pages for this field")
     parser.add_argument("--show-for", choices=EXTRACTOR_NAMES, default="dateline",
                         help="whose failures --show prints (default: %(default)s)")
+    parser.add_argument("--no-site-step", action="store_true",
+                        help="score Dateline page by page, without the batch's cross-page step (sitewide.py)")
     parser.add_argument("--show-heldout", action="store_true",
                         help="let --show print held-out pages too (only when reporting, never while tuning)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results (default: %(default)s)")
@@ -753,7 +808,7 @@ def main(argv: list[str] | None = None) -> int:
         print("no pages selected", file=sys.stderr)
         return 2
 
-    results = run(pages)
+    results = run(pages, site_step=not args.no_site_step)
     print_table(results)
     for what in args.show:
         show_failures(results, what, args.show_for, heldout=args.show_heldout)

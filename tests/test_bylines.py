@@ -41,7 +41,13 @@ def test_parse_byline_deduplicates_case_insensitively():
     ("MEXICO CITY (AP) — The president", ("MEXICO CITY", "AP")),
     ("Paris (Le Monde) - not an agency", (None, None)),
     ("A little known group (Reuters) said", (None, None)),
-], ids=["ap-state", "reuters-date", "dpa", "two-words", "not-agency", "not-opening"])
+    ("BEIRUT/THE HAGUE, March 7 (Reuters) - The watchdog", ("BEIRUT/THE HAGUE", "Reuters")),
+    ("MILLBROOK, Ohio — The plant closed", ("MILLBROOK, Ohio", None)),
+    ("Officials said - without giving details", (None, None)),
+    ("A — B", (None, None)),
+    ("PUTRAJAYA, Nov 22 — Private companies", ("PUTRAJAYA", None)),
+], ids=["ap-state", "reuters-date", "dpa", "two-words", "not-agency", "not-opening", "slash", "no-agency",
+        "sentence", "too-short", "date-no-agency"])
 def test_find_dateline(text, expected):
     assert find_dateline(text) == expected
 

@@ -42,12 +42,20 @@ _PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "di", 
                         "el", "ter", "ten", "zu", "dos", "das", "y"})
 _EMAIL_OR_HANDLE = re.compile(r"\S+@\S+|@\w+|https?://\S+")
 
+_PLACE = r"[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,40}?"
+_NOT_MONTH = r"(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d)"
 _DATELINE = re.compile(
-    r"^\s*(?P<place>[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,40}?"
+    rf"^\s*(?P<place>{_PLACE}(?:\s*/\s*{_PLACE})*"  # "BEIRUT/THE HAGUE": a story filed from two places
     r"(?:,\s*(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d)"
     r"[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,30}?)?)"
     r"(?:,\s*(?:\w{3,9}\.?\s+\d{1,2}|\d{1,2}\.?\s+\w{3,9}\.?))?\s*"
     r"\((?P<agency>[^()]{2,40})\)\s*[-—–:]+\s*")
+# a dateline without an agency: a place in capitals (optionally ", State" or a date), then a dash:
+# "MILLBROOK, Ohio — ..."; capitals keep a sentence's first words ("Officials said - ...") out
+_CAPS_PLACE = r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ.'’ -]{1,40}?"
+_BARE_DATELINE = re.compile(
+    rf"^\s*(?P<place>{_CAPS_PLACE}(?:\s*/\s*{_CAPS_PLACE})*(?:,\s*{_NOT_MONTH}[A-Z][\w.'’ ]{{1,20}}?)?)"
+    r"(?:,\s*(?:\w{3,9}\.?\s+\d{1,2}|\d{1,2}\.?\s+\w{3,9}\.?))?\s+[—–-]{1,2}\s+\S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,11 +177,16 @@ def _uncased(text: str) -> bool:
 def find_dateline(text: str) -> tuple[str | None, str | None]:
     """(place, agency) of a wire dateline opening the text: 'LA CROSSE, Wis. (AP) — ...' -> ('LA CROSSE, Wis.', 'AP').
 
-    Only a known agency in the brackets makes a dateline; 'Berlin (dpa) - ...' works too.
+    A place in brackets needs a known agency ('Berlin (dpa) - ...' works too); without brackets a place in
+    capitals before a dash is a dateline with no agency: 'MILLBROOK, Ohio — ...' -> ('MILLBROOK, Ohio', None).
+    Places filed from two cities keep their slash: 'BEIRUT/THE HAGUE, March 7 (Reuters) -'.
     """
     m = _DATELINE.match(text[:200])
     if m is None:
-        return None, None
+        bare = _BARE_DATELINE.match(text[:120])
+        if bare is None or sum(c.isalpha() for c in bare["place"].split(",")[0]) < 3:
+            return None, None
+        return bare["place"].strip(" ,") or None, None
     agency = canonical_agency(m["agency"].strip())
     if agency is None:
         return None, None

@@ -684,12 +684,14 @@ def run(pages: list[Truth], site_step: bool = True) -> dict[str, Any]:
 
 def _site_names(pages: list[Truth], rows: list[dict[str, Any]]) -> dict[str, list[str]]:
     """Registered domain -> the distinct site names predicted for its pages."""
-    from dateline.transforms.sitewide import site_of
+    from tld import get_fld
 
     out: dict[str, set[str]] = {}
     for page, row in zip(pages, rows, strict=True):
         if row.get("site_name"):
-            out.setdefault(site_of(urlsplit(page.url).hostname or ""), set()).add(row["site_name"])
+            host = (urlsplit(page.url).hostname or "").lower()
+            site = get_fld(host, fix_protocol=True, fail_silently=True) or host
+            out.setdefault(str(site), set()).add(row["site_name"])
     return {site: sorted(names) for site, names in sorted(out.items())}
 
 

@@ -146,8 +146,8 @@ def process_batch_pages(raw_root: Path, refs: Sequence[PageRef], run_id: str, wo
                 cleaned = _nlp_chunk(nlp_model, cleaned)
         else:
             chunk = max(4, len(cleaned) // (workers * 4))
-            parts = [cleaned[i:i + chunk] for i in range(0, len(cleaned), chunk)]
-            cleaned = [p for part in _pool(workers).map(partial(_nlp_chunk, nlp_model), parts) for p in part]
+            batches = [cleaned[i:i + chunk] for i in range(0, len(cleaned), chunk)]
+            cleaned = [p for part in _pool(workers).map(partial(_nlp_chunk, nlp_model), batches) for p in part]
     done = iter(cleaned)
     return [next(done) if isinstance(o, ExtractedPage) else o for o in outcomes], found
 

@@ -259,7 +259,7 @@ def _is_headline_block(el: HtmlElement, meta: PageMetadata) -> bool:
     headline's block as a caption would cut the article out of the body."""
     if el.tag in _HEADINGS or next(el.iterdescendants(*_HEADINGS), None) is not None:
         return True
-    return bool(meta.h1) and _norm(_text(el)) == _norm(meta.h1)
+    return meta.h1 is not None and _norm(_text(el)) == _norm(meta.h1)
 
 
 def _is_media(el: HtmlElement) -> bool:

@@ -147,18 +147,17 @@ def apply_site_evidence(pages: Sequence[ExtractedPage], evidence: Mapping[str, S
                 if (key := line_key(line)) is None or len(ev.lines.get(key, ())) < MIN_STORIES]
         text = "\n".join(kept)
         name = display_name(ev.names) if art.site_name else None
-        changes: dict[str, object] = {}
+        article = art
         if name and name != art.site_name:
-            changes["site_name"] = name
+            article = replace(article, site_name=name)
         if text != art.text and text.strip():  # a page that would lose everything keeps its text
             removed = len(art.text.split("\n")) - len(kept)
-            changes.update(text=text, word_count=count_words(text),
-                           content_hash=sha1_hex(f"{art.title or ''}\n{text}"),
-                           issues=(*art.issues, f"text:site_boilerplate_lines={removed}"))
-        if not changes:
+            article = replace(article, text=text, word_count=count_words(text),
+                              content_hash=sha1_hex(f"{art.title or ''}\n{text}"),
+                              issues=(*art.issues, f"text:site_boilerplate_lines={removed}"))
+        if article is art:
             out.append(page)
             continue
-        article = replace(art, **changes)
         images = tuple(replace(i, content_hash=article.content_hash) for i in page.images)
         out.append(replace(page, article=article, images=images))
     return out

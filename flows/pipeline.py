@@ -33,8 +33,9 @@ from dateline.flows.archive import WarcArchive
 from dateline.flows.config import ConfigError, DatelineError, Settings, Sources
 from dateline.flows.dedup import assign_groups
 from dateline.flows.lock import data_dir_lock
-from dateline.flows.process import PageRef, batched, process_pages, shutdown_pool, worker_count
+from dateline.flows.process import PageRef, batched, process_batch_pages, shutdown_pool, worker_count
 from dateline.flows.progress import progress
+from dateline.flows.sitelines import load_site_lines, read_site_lines, stage_site_lines
 from dateline.flows.snapshot import Transaction
 from dateline.transforms.dedup import fingerprint
 from dateline.transforms.extract import DATELINE_VERSION
@@ -57,6 +58,8 @@ from dateline.transforms.schema import (
     Reject,
     RunRecord,
 )
+from dateline.transforms.sitewide import site_of
+from dateline.transforms.urls import domain_of
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -203,10 +206,13 @@ def batch_submitter(cfg: Settings, run_id: str) -> Iterator[Submit]:
 def process_batch(batch_id: str, refs: list[PageRef], settings: Settings, run_id: str) -> BatchResult:
     """The process task's work, without Prefect (bench/scale.py times it in a plain loop)."""
     nlp_model = settings.process.nlp_model if settings.process.nlp else None
-    outcomes = process_pages(settings.raw_dir, refs, run_id, worker_count(settings.process.workers), nlp_model)
+    root = settings.processed_dir
+    prior = read_site_lines(root, {site_of(domain_of(r.url)) for r in refs})  # earlier runs' evidence, these sites only
+    outcomes, evidence = process_batch_pages(settings.raw_dir, refs, run_id, worker_count(settings.process.workers),
+                                             nlp_model, prior)
     pages = [o for o in outcomes if isinstance(o, ExtractedPage)]
     rejects = [o for o in outcomes if isinstance(o, Reject)]
-    root = settings.processed_dir
+    stage_site_lines(root, run_id, batch_id, evidence)
     store.stage([p.article for p in pages], ARTICLES, root, run_id, batch_id)
     store.stage([i for p in pages for i in p.images], IMAGES, root, run_id, batch_id)
     analyzed = [p.nlp for p in pages if p.nlp is not None]
@@ -236,6 +242,7 @@ def load_run(processed: Path, run_id: str, tx: Transaction) -> dict[str, tuple[i
     if index.exists():
         tx.add(RAW_INDEX.name, [index])
     store.refresh_derived(tx)
+    load_site_lines(processed, run_id)  # the run's site evidence, for later runs' boilerplate (flows/sitelines.py)
     return loaded
 
 

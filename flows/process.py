@@ -24,6 +24,7 @@ from dateline.transforms.articles import ROW_TYPES, article_of_payload
 from dateline.transforms.extract import PageInput, extract_article
 from dateline.transforms.language import with_checked_language
 from dateline.transforms.schema import ExtractedPage, Reject
+from dateline.transforms.sitewide import SiteLines, apply_site_evidence, gather, merged
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +70,14 @@ def process_page(raw_root: Path, ref: PageRef, run_id: str) -> Outcome:
                       detail=f"{type(exc).__name__}: {exc}"[:500])
 
 
-def _process_chunk(raw_root: Path, run_id: str, nlp_model: str | None, refs: Sequence[PageRef]) -> list[Outcome]:
-    outcomes = [process_page(raw_root, ref, run_id) for ref in refs]
-    if nlp_model is None:
-        return outcomes
+def _process_chunk(raw_root: Path, run_id: str, refs: Sequence[PageRef]) -> list[Outcome]:
+    return [process_page(raw_root, ref, run_id) for ref in refs]
+
+
+def _nlp_chunk(nlp_model: str, pages: Sequence[ExtractedPage]) -> list[ExtractedPage]:
     from dateline.flows.nlp import add_nlp  # spaCy loads only where the NLP stage runs
 
-    pages = add_nlp([o for o in outcomes if isinstance(o, ExtractedPage)], nlp_model)
-    analyzed = iter(pages)
-    return [next(analyzed) if isinstance(o, ExtractedPage) else o for o in outcomes]
+    return add_nlp(list(pages), nlp_model)
 
 
 _POOL: ProcessPoolExecutor | None = None
@@ -118,15 +118,38 @@ def shutdown_pool() -> None:
 
 def process_pages(raw_root: Path, refs: Sequence[PageRef], run_id: str, workers: int,
                   nlp_model: str | None = None) -> list[Outcome]:
-    """Outcomes for refs, in order; spread over ``workers`` processes when that pays off. With
-    ``nlp_model``, English articles also get actors, events and quotes (the model loads once per process)."""
-    if workers <= 1 or len(refs) < IN_PROCESS_BELOW:
+    """Outcomes for refs, in order; spread over ``workers`` processes when that pays off. Boilerplate
+    lines recurring on a site's pages among refs leave the bodies before NLP (transforms/sitewide.py).
+    With ``nlp_model``, English articles also get actors, events and quotes (the model loads once per process)."""
+    return process_batch_pages(raw_root, refs, run_id, workers, nlp_model)[0]
+
+
+def process_batch_pages(raw_root: Path, refs: Sequence[PageRef], run_id: str, workers: int,
+                        nlp_model: str | None = None, prior: SiteLines | None = None
+                        ) -> tuple[list[Outcome], SiteLines]:
+    """process_pages, judging site boilerplate on ``prior`` evidence (earlier runs) plus these pages, and
+    returning also the evidence these pages give (to be kept for later runs)."""
+    in_process = workers <= 1 or len(refs) < IN_PROCESS_BELOW
+    if in_process:
         with _IN_PROCESS_LOCK:
-            return _process_chunk(raw_root, run_id, nlp_model, refs)
-    chunk = max(4, len(refs) // (workers * 4))
-    parts = [refs[i:i + chunk] for i in range(0, len(refs), chunk)]
-    work = partial(_process_chunk, raw_root, run_id, nlp_model)
-    return [outcome for part in _pool(workers).map(work, parts) for outcome in part]
+            outcomes = _process_chunk(raw_root, run_id, refs)
+    else:
+        chunk = max(4, len(refs) // (workers * 4))
+        parts = [refs[i:i + chunk] for i in range(0, len(refs), chunk)]
+        outcomes = [o for part in _pool(workers).map(partial(_process_chunk, raw_root, run_id), parts) for o in part]
+    pages = [o for o in outcomes if isinstance(o, ExtractedPage)]
+    found = gather(pages)
+    cleaned = apply_site_evidence(pages, merged(prior or {}, found))
+    if nlp_model is not None and cleaned:
+        if in_process or len(cleaned) < IN_PROCESS_BELOW:
+            with _IN_PROCESS_LOCK:
+                cleaned = _nlp_chunk(nlp_model, cleaned)
+        else:
+            chunk = max(4, len(cleaned) // (workers * 4))
+            batches = [cleaned[i:i + chunk] for i in range(0, len(cleaned), chunk)]
+            cleaned = [p for part in _pool(workers).map(partial(_nlp_chunk, nlp_model), batches) for p in part]
+    done = iter(cleaned)
+    return [next(done) if isinstance(o, ExtractedPage) else o for o in outcomes], found
 
 
 def batched(items: Sequence[PageRef], size: int) -> Iterator[Sequence[PageRef]]:

@@ -41,7 +41,13 @@ def test_parse_byline_deduplicates_case_insensitively():
     ("MEXICO CITY (AP) — The president", ("MEXICO CITY", "AP")),
     ("Paris (Le Monde) - not an agency", (None, None)),
     ("A little known group (Reuters) said", (None, None)),
-], ids=["ap-state", "reuters-date", "dpa", "two-words", "not-agency", "not-opening"])
+    ("BEIRUT/THE HAGUE, March 7 (Reuters) - The watchdog", ("BEIRUT/THE HAGUE", "Reuters")),
+    ("MILLBROOK, Ohio — The plant closed", ("MILLBROOK, Ohio", None)),
+    ("Officials said - without giving details", (None, None)),
+    ("A — B", (None, None)),
+    ("PUTRAJAYA, Nov 22 — Private companies", ("PUTRAJAYA", None)),
+], ids=["ap-state", "reuters-date", "dpa", "two-words", "not-agency", "not-opening", "slash", "no-agency",
+        "sentence", "too-short", "date-no-agency"])
 def test_find_dateline(text, expected):
     assert find_dateline(text) == expected
 
@@ -52,3 +58,29 @@ def test_find_dateline(text, expected):
 ])
 def test_proper_case(name, expected):
     assert proper_case(name) == expected
+
+
+@pytest.mark.parametrize(("values", "site", "orgs"), [
+    (["By Jane Doe and JOHN ROE, Reuters"], None, ("Reuters",)),
+    (["ORF.at"], "ORF", ("ORF.at",)),  # the outlet itself: no person, but an organisation byline
+    (["BR24 Redaktion"], "BR", ("BR24 Redaktion",)),
+    (["MND Staff"], "Mexico News Daily", ("MND Staff",)),
+    (["Redaktion"], None, ()),  # a generic word alone names no organisation
+    (["Jane Doe"], None, ()),
+])
+def test_parse_byline_keeps_organisations_apart(values, site, orgs):
+    assert parse_byline(values, site_name=site).orgs == orgs
+
+
+def test_share_buttons_in_a_byline_are_no_name():
+    from lxml.html import fromstring
+
+    page = fromstring('<html><body><div class="byline">By <a href="/a/jane">Jane Doe</a>'
+                      '<span class="author"><a href="https://twitter.com/share">Twitter</a> '
+                      '<a href="https://facebook.com/share">Facebook</a></span></div></body></html>')
+    from dateline.transforms.bylines import dom_bylines
+
+    assert parse_byline(dom_bylines(page)).persons == ("Jane Doe",)
+    only_buttons = fromstring('<html><body><span class="author"><a href="https://twitter.com/s">Twitter</a> '
+                              '<a href="https://facebook.com/s">Facebook</a></span></body></html>')
+    assert parse_byline(dom_bylines(only_buttons)).persons == ()

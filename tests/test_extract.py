@@ -172,3 +172,16 @@ def test_language_is_detected_when_the_page_declares_none():
     result = extract_article(html.encode(), page(), run_id="r")
     assert isinstance(result, ExtractedPage)
     assert result.article.language == "en" and "language:detected" in result.article.issues
+
+
+def test_a_short_brief_that_declares_itself_an_article_is_kept_and_an_undeclared_one_is_not():
+    brief = "The harbour authority closed the port on Monday after the floods, officials said in a statement."
+    def html(declared: bool) -> bytes:
+        og = "<meta property='og:type' content='article'>" if declared else ""
+        return (f"<html><head><title>Port closed</title>{og}</head><body><article><h1>Port closed after floods</h1>"
+                f"<p>{brief}</p></article></body></html>").encode()
+
+    kept = extract_article(html(True), page("https://example.com/brief"), run_id="r")
+    assert isinstance(kept, ExtractedPage) and kept.article.text == brief
+    dropped = extract_article(html(False), page("https://example.com/brief"), run_id="r")
+    assert isinstance(dropped, Reject) and dropped.reason == "not_an_article"

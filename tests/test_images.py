@@ -112,3 +112,15 @@ def test_extract_gives_image_records_with_parsed_credits_and_wire_endings():
 def test_labels_dates_and_author_boxes_are_not_captions(caption):
     body = f'<div class="media"><img src="/img/a.jpg"><p class="caption">{caption}</p></div>'
     assert all(i.caption is None for i in found(page(body=body)))
+
+
+def test_a_heading_inside_the_cover_figure_is_no_caption():
+    paragraphs = "".join(f"<p>Paragraph {i} of the story about the harbour floods, told at some length.</p>"
+                         for i in range(8))
+    html = ("<html><body><article><figure class='cover'><div class='caption'><h1 class='entry-title'>"
+            "Harbour floods close the port for a week</h1></div><img src='/cover.jpg'></figure>"
+            f"{paragraphs}</article></body></html>")
+    tree = load_html(html)
+    images, caption_els = find_images(tree, "https://example.com/a", read_page_metadata(tree))
+    assert [image.caption for image in images] == [None]
+    assert caption_els == []

@@ -165,3 +165,12 @@ def test_trafilatura_fallbacks_are_computed_on_demand_from_the_page():
     assert fallback.author == "Kari Nordmann"
     assert fallback.title == "Rain in Oslo"
     assert fallback.date == "2024-05-06"  # htmldate, from the URL
+
+
+def test_a_login_box_heading_is_not_the_page_heading():
+    from dateline.transforms.metadata import read_page_metadata
+    from lxml.html import fromstring
+
+    page = fromstring("<html><body><div role='dialog'><form><h1>Log In</h1></form></div>"
+                      "<article><h1>Floods close the river port</h1></article></body></html>")
+    assert read_page_metadata(page).h1 == "Floods close the river port"

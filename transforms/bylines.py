@@ -19,8 +19,8 @@ _BY = re.compile(
     r"text|texte|autor(?:in)?|author|reporter|redaktion|verfasst von)\s*[:\-–]?\s+", re.I)
 _SPLIT = re.compile(r"\s*(?:,|;|\||/|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\boch\b|\ben\b)\s*", re.I)
 _ROLE_TAIL = re.compile(
-    r"\s*[,(-–|]\s*(?:senior|chief|staff|political|foreign|business|economics|sports?|science|health|"
-    r"deputy|associate|special|contributing|white house|washington|us|uk)?\s*"
+    r"(?:^|\s*[,(|–-])\s*(?:(?:senior|chief|staff|political|foreign|business|economics|sports?|science|health|"
+    r"deputy|associate|special|contributing|white house|washington|us|uk)\s+)*"
     r"(?:reporter|correspondent|editor|writer|journalist|columnist|contributor|photographer|producer|"
     r"analyst|redakteur(?:in)?|korrespondent(?:in)?|journalist(?:in)?|autor(?:in)?|redaktion|"
     r"reportero|periodista|redactor|giornalista|redattore|rédacteur|envoyé spécial)\b.*$", re.I)
@@ -42,20 +42,50 @@ _PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "di", 
                         "el", "ter", "ten", "zu", "dos", "das", "y"})
 _EMAIL_OR_HANDLE = re.compile(r"\S+@\S+|@\w+|https?://\S+")
 
+_PLACE = r"[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,40}?"
+_NOT_MONTH = r"(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d)"
 _DATELINE = re.compile(
-    r"^\s*(?P<place>[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,40}?"
+    rf"^\s*(?P<place>{_PLACE}(?:\s*/\s*{_PLACE})*"  # "BEIRUT/THE HAGUE": a story filed from two places
     r"(?:,\s*(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d)"
     r"[A-ZÀ-ÖØ-Þ][\w.'’ -]{0,30}?)?)"
     r"(?:,\s*(?:\w{3,9}\.?\s+\d{1,2}|\d{1,2}\.?\s+\w{3,9}\.?))?\s*"
     r"\((?P<agency>[^()]{2,40})\)\s*[-—–:]+\s*")
+# a dateline without an agency: a place in capitals (optionally ", State" or a date), then a dash:
+# "MILLBROOK, Ohio — ..."; capitals keep a sentence's first words ("Officials said - ...") out
+_CAPS_PLACE = r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ.'’ -]{1,40}?"
+_BARE_DATELINE = re.compile(
+    rf"^\s*(?P<place>{_CAPS_PLACE}(?:\s*/\s*{_CAPS_PLACE})*(?:,\s*{_NOT_MONTH}[A-Z][\w.'’ ]{{1,20}}?)?)"
+    r"(?:,\s*(?:\w{3,9}\.?\s+\d{1,2}|\d{1,2}\.?\s+\w{3,9}\.?))?\s+[—–-]{1,2}\s+\S")
 
 
 @dataclass(frozen=True, slots=True)
 class Byline:
-    """Persons and agencies named by a byline or by the article's author metadata."""
+    """Persons, agencies and organisations named by a byline or by the article's author metadata.
+
+    ``orgs`` are the byline's organisations, persons left out: agencies in their canonical form
+    ("dpa", "Reuters"), the outlet or a desk as the byline writes it ("ORF.at", "BR24 Redaktion")."""
 
     persons: tuple[str, ...]
     agencies: tuple[str, ...]
+    orgs: tuple[str, ...] = ()
+
+
+_ORG_MAX_TOKENS = 6
+_ORG_JUNK = frozenset({"admin", "administrator", "webmaster", "guest", "gast", "sponsored", "advertisement",
+                       "anzeige", "contributor", "contributors", "staff", "redaktion", "editor", "editors",
+                       "author", "autor", "autorin", "team"})
+
+
+def _looks_like_org(part: str, *, of_site: bool) -> bool:
+    """A short name that is no person's: 'BR24 Redaktion', 'Les Echos', '東京新聞デジタル'; the outlet's own
+    name in any case ('kicker' on kicker.de). A generic word alone ('Admin', 'Redaktion') names nobody."""
+    tokens = part.split()
+    if not 1 <= len(tokens) <= _ORG_MAX_TOKENS or len(part) > 60 or not any(c.isalpha() for c in part):
+        return False
+    if all(t.casefold().strip(".") in _ORG_JUNK for t in tokens):
+        return False
+    first = next(c for c in part if c.isalpha())
+    return of_site or not first.islower()
 
 
 def proper_case(name: str) -> str:
@@ -98,17 +128,19 @@ def parse_byline(values: Iterable[str], *, site_name: str | None = None) -> Byli
     """
     persons: dict[str, str] = {}
     agencies: dict[str, str] = {}
+    orgs: dict[str, str] = {}
     site = (site_name or "").casefold()
     site_words = {w for w in re.findall(r"\w+", site) if len(w) >= 3}
     for value in values:
         if not isinstance(value, str):
             continue
         text = _EMAIL_OR_HANDLE.sub(" ", " ".join(value.split()))
-        text = re.sub(r"(?<=[^\W\d_])\d+\b", "", text)  # footnote and ORCID markers: "Rachel Brazil0"
+        text = re.sub(r"(?<=[^\W\d_A-Z])\d+\b", "", text)  # footnote markers: "Rachel Brazil0", not "BR24"
         text = _BY.sub("", text)
         whole = canonical_agency(text.strip(" .,:;-–—()"))
         if whole:
             agencies.setdefault(whole, whole)
+            orgs.setdefault(whole.casefold(), whole)
             continue
         for part in _SPLIT.split(text):
             part = _ROLE_TAIL.sub("", _BY.sub("", part)).strip(" .,:;-–—()[]\"'")
@@ -117,9 +149,12 @@ def parse_byline(values: Iterable[str], *, site_name: str | None = None) -> Byli
             agency = canonical_agency(part)
             if agency:
                 agencies.setdefault(agency, agency)
+                orgs.setdefault(agency.casefold(), agency)
                 continue
             if site and (part.casefold() == site or site_words & set(re.findall(r"\w+", part.casefold()))):
-                continue  # the outlet itself ("MDR THÜRINGEN" on mdr.de)
+                if _looks_like_org(part, of_site=True):  # the outlet itself ("MDR THÜRINGEN" on mdr.de)
+                    orgs.setdefault(part.casefold(), part)
+                continue
             part = _CJK_ROLE.sub("", part)
             honorific = _HONORIFIC.match(part)
             name = proper_case(part[honorific.end():] if honorific else part)
@@ -127,17 +162,31 @@ def parse_byline(values: Iterable[str], *, site_name: str | None = None) -> Byli
                 name = part[: honorific.end()] + name  # keep "Dr." as the page writes it
             if _looks_like_person(name):
                 persons.setdefault(name.casefold(), name)
-    return Byline(tuple(persons.values()), tuple(agencies.values()))
+            elif _looks_like_org(part, of_site=False) and (any(
+                    t.casefold().strip(".") in _NOT_NAME_WORDS or "." in t for t in part.split()) or _uncased(part)):
+                orgs.setdefault(part.casefold(), part)  # an organisation's word, a domain, or a script without case
+    return Byline(tuple(persons.values()), tuple(agencies.values()), tuple(orgs.values()))
+
+
+def _uncased(text: str) -> bool:
+    """Whether the text's letters have no case (CJK, Devanagari, Arabic): capitals cannot tell a name's kind."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and not any(c.isupper() or c.islower() for c in letters)
 
 
 def find_dateline(text: str) -> tuple[str | None, str | None]:
     """(place, agency) of a wire dateline opening the text: 'LA CROSSE, Wis. (AP) — ...' -> ('LA CROSSE, Wis.', 'AP').
 
-    Only a known agency in the brackets makes a dateline; 'Berlin (dpa) - ...' works too.
+    A place in brackets needs a known agency ('Berlin (dpa) - ...' works too); without brackets a place in
+    capitals before a dash is a dateline with no agency: 'MILLBROOK, Ohio — ...' -> ('MILLBROOK, Ohio', None).
+    Places filed from two cities keep their slash: 'BEIRUT/THE HAGUE, March 7 (Reuters) -'.
     """
     m = _DATELINE.match(text[:200])
     if m is None:
-        return None, None
+        bare = _BARE_DATELINE.match(text[:120])
+        if bare is None or sum(c.isalpha() for c in bare["place"].split(",")[0]) < 3:
+            return None, None
+        return bare["place"].strip(" ,") or None, None
     agency = canonical_agency(m["agency"].strip())
     if agency is None:
         return None, None
@@ -188,5 +237,24 @@ def dom_bylines(tree: HtmlElement) -> list[str]:
 
 
 def _byline_text(el: HtmlElement) -> str:
+    """The byline element's text; texts of two links or buttons next to each other are kept apart by a comma
+    ('<a>Twitter</a> <a>Facebook</a>' is two items, not the name 'Twitter Facebook')."""
     name_el = next((d for d in el.iterdescendants() if d.get("itemprop") == "name"), None)
-    return " ".join((name_el if name_el is not None else el).text_content().split())
+    root = name_el if name_el is not None else el
+    if sum(1 for d in root.iterdescendants("a", "button")) < 2:
+        return " ".join(root.text_content().split())
+    parts: list[str] = []
+    previous: object = None
+    for node in root.xpath(".//text()"):
+        if not node.strip():
+            continue
+        holder = node.getparent()
+        holder = holder.getparent() if node.is_tail else holder  # a tail belongs to its element's parent
+        owner = next((a for a in (holder, *holder.iterancestors()) if a.tag in ("a", "button") or a is root),
+                     None) if holder is not None else None
+        owner = owner if owner is not None and owner is not root else None
+        if parts and owner is not None and previous is not None and owner is not previous:
+            parts.append(",")
+        parts.append(node)
+        previous = owner
+    return " ".join(" ".join(parts).split())

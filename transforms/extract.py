@@ -53,6 +53,7 @@ DATELINE_VERSION = _dateline_version()
 EXTRACTOR_VERSION = f"dateline/{DATELINE_VERSION} trafilatura/{trafilatura.__version__}"
 
 MIN_TEXT_CHARS = 200
+MIN_DECLARED_TEXT_CHARS = 80  # a page that calls itself an article, with a headline: a brief is still one
 _PRUNE_ATTR = "data-dateline-prune"  # shorter bodies are teasers, list pages or error pages, not articles
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
@@ -390,6 +391,13 @@ def flatten_nesting(html_text: str, limit: int) -> str:
     return "".join(out)
 
 
+def _main_text(tree: HtmlElement, url: str, *, pruned: bool) -> Document | None:
+    """trafilatura's main text of the page (on its own copy of the tree), caption elements pruned if asked."""
+    doc = trafilatura.bare_extraction(tree, url=url, include_comments=False, with_metadata=False, include_tables=True,
+                                      prune_xpath=f"//*[@{_PRUNE_ATTR}]" if pruned else None)
+    return doc if isinstance(doc, Document) else None
+
+
 def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> ExtractedPage | Reject:
     meta = read_page_metadata(tree)
     canonical = _canonical_url(meta, page.url)
@@ -405,10 +413,13 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ex
     for el in caption_els:  # trafilatura prunes them from its copy: captions and credits stay out of the body
         el.set(_PRUNE_ATTR, "1")
     try:
-        doc = trafilatura.bare_extraction(
-            tree, url=page.url, include_comments=False, with_metadata=False, include_tables=True,
-            prune_xpath=f"//*[@{_PRUNE_ATTR}]" if caption_els else None,
-        )
+        doc = _main_text(tree, page.url, pruned=bool(caption_els))
+        if caption_els and len((doc.text or "") if isinstance(doc, Document) else "") < MIN_TEXT_CHARS:
+            # the caption elements held the article's text (a headline or lede taken for a caption):
+            # without pruning trafilatura finds the body again; leaked captions are removed by text below
+            unpruned = _main_text(tree, page.url, pruned=False)
+            if isinstance(unpruned, Document) and len(unpruned.text or "") > len(getattr(doc, "text", "") or ""):
+                doc = unpruned
     except Exception as exc:  # noqa: BLE001 - any extractor failure is this page's problem, not the run's
         return Reject(stage="extract", reason="extractor_error", url=page.url, article_id=article_id,
                       detail=f"{type(exc).__name__}: {exc}"[:500], raw_ref=page.raw_ref)
@@ -430,7 +441,7 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ex
         # a description is dropped only where the page shows it as a subtitle: often it is the lede
         body = strip_leading_repeats(body, [description])
     body = remove_leaked_captions(body, found_images)
-    if len(body) < MIN_TEXT_CHARS:
+    if len(body) < (MIN_DECLARED_TEXT_CHARS if declares_article(meta) and title else MIN_TEXT_CHARS):
         return not_an_article(f"main text too short ({len(body)} characters)")
     if apology := error_page_text(body):
         return not_an_article(f"an error page served as a page: {apology!r}")
@@ -479,6 +490,7 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ex
         description=description,
         authors=byline.persons,
         agencies=agencies,
+        byline_orgs=byline.orgs,
         is_wire=bool(agencies),
         dateline_place=dateline_place,
         published_at=date.at if date else None,
@@ -784,15 +796,20 @@ def _byline(tree: HtmlElement, meta: PageMetadata, fallback: Callable[[], str | 
     ]
     agencies: list[str] = []
     persons: tuple[str, ...] = ()
+    orgs: tuple[str, ...] | None = None  # of the source naming persons, else of the first naming any
     for values in sources:
         found = parse_byline(values, site_name=site_name)
         agencies += found.agencies
         if found.persons and not persons:
-            persons = found.persons
+            persons, orgs = found.persons, found.orgs
+        elif found.orgs and orgs is None:
+            orgs = found.orgs
     if not persons and (last := fallback()):
         found = parse_byline([last], site_name=site_name)
         persons, agencies = found.persons, agencies + list(found.agencies)
-    return Byline(persons, tuple(dict.fromkeys(agencies)))
+        if found.persons or orgs is None:
+            orgs = found.orgs
+    return Byline(persons, tuple(dict.fromkeys(agencies)), orgs or ())
 
 
 def _self_urls(meta: PageMetadata) -> list[object]:

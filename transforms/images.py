@@ -250,6 +250,18 @@ def _unmarked_credit(block: HtmlElement) -> list[HtmlElement]:
     return [last] if (parsed.photographers or parsed.agencies) and not re.search(r"[.!?]$", text) else []
 
 
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _is_headline_block(el: HtmlElement, meta: PageMetadata) -> bool:
+    """Whether a would-be caption element is, or holds, a heading, or shows the page's headline: a cover
+    figure with '<h1 class="entry-title">' over the image has no caption there, and pruning the
+    headline's block as a caption would cut the article out of the body."""
+    if el.tag in _HEADINGS or next(el.iterdescendants(*_HEADINGS), None) is not None:
+        return True
+    return meta.h1 is not None and _norm(_text(el)) == _norm(meta.h1)
+
+
 def _is_media(el: HtmlElement) -> bool:
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag in _MEDIA_TAGS:
@@ -390,10 +402,10 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
             continue
         src = image_src(media, base_url)
         assert src is not None
-        block = next(figure.iter("figcaption"), None)
+        block = next((el for el in figure.iter("figcaption") if not _is_headline_block(el, meta)), None)
         if block is None:
-            block = next((el for el in figure.iterdescendants()
-                          if isinstance(el.tag, str) and _is_caption_element(el)), None)
+            block = next((el for el in figure.iterdescendants() if isinstance(el.tag, str)
+                          and _is_caption_element(el) and not _is_headline_block(el, meta)), None)
         caption = credit = None
         if block is not None:
             caption, credit, _ = _read_caption_block(block)
@@ -418,7 +430,7 @@ def find_images(tree: HtmlElement, base_url: str, meta: PageMetadata) -> tuple[l
             continue
         if el.tag in ("figure", "figcaption", "img", "html", "body", "picture") or not _is_caption_element(el):
             continue
-        if any(a.tag == "figure" or a in caption_els for a in el.iterancestors()):
+        if any(a.tag == "figure" or a in caption_els for a in el.iterancestors()) or _is_headline_block(el, meta):
             continue
         media = _media_near(el, base_url)
         if media is None or _excluded(el, seen) or _excluded(media.getparent(), seen):

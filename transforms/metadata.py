@@ -83,11 +83,26 @@ def read_page_metadata(tree: HtmlElement) -> PageMetadata:
     canonical = next((el.get("href") for el in tree.xpath("//link[@href]")
                       if "canonical" in (el.get("rel") or "").lower().split()), None)
     html_lang = tree.get("lang") or tree.get("xml:lang")
-    h1 = next((t for t in (_text(el) for el in tree.iter("h1")) if t), None)
+    h1 = next((t for t in (_text(el) for el in tree.iter("h1") if not _outside_content(el)) if t), None)
     times = tuple(el.get("datetime").strip() for el in tree.iter("time") if el.get("datetime"))
     headings = [_text(el) for el in tree.iter("h1", "h2", "h3", "h4", "h5", "h6")]
     return PageMetadata(meta=meta, jsonld=tuple(article_like), canonical=canonical, html_lang=html_lang,
                         h1=h1, time_datetimes=times, headings=tuple(h for h in headings[:200] if h))
+
+
+_NOT_CONTENT_TAGS = frozenset({"form", "dialog", "nav", "aside", "footer", "template"})
+_NOT_CONTENT_ROLES = frozenset({"dialog", "alertdialog", "navigation", "search", "complementary", "contentinfo"})
+
+
+def _outside_content(el: HtmlElement) -> bool:
+    """Whether a heading sits in a login box, dialog, menu, sidebar or footer (or a hidden element): the
+    page's chrome, not its article ('<form><h1>Log In</h1>...')."""
+    for node in (el, *el.iterancestors()):
+        if node.tag in _NOT_CONTENT_TAGS or (node.get("role") or "").lower() in _NOT_CONTENT_ROLES:
+            return True
+        if node.get("aria-modal") == "true" or node.get("hidden") is not None or node.get("aria-hidden") == "true":
+            return True
+    return False
 
 
 _SUBTITLE_CLASSES = ("subtitle", "subheadline", "sub-headline", "subheader", "standfirst", "dek", "deck",

@@ -65,6 +65,7 @@ class ArticleRecord:
     description: str | None  # the page's summary (meta description or og:description)
     authors: tuple[str, ...] = ()  # persons only, properly cased
     agencies: tuple[str, ...] = ()  # news agencies named by the byline or the dateline ("Reuters", "AP")
+    byline_orgs: tuple[str, ...] = ()  # organisations the byline names, persons left out ("dpa", "BR24 Redaktion")
     is_wire: bool = False  # the text is an agency's (an agency in the byline or dateline)
     dateline_place: str | None = None  # "MEXICO CITY" from "MEXICO CITY (AP) —"
     published_at: datetime | None  # tz-aware UTC

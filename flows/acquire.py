@@ -275,8 +275,8 @@ def archive_files(sources: Sources, settings: FetchSettings, archive: WarcArchiv
     if sources.articles:
         from dateline.flows.articles import archive_article_file  # it imports this module
 
-        for path in sources.articles:
-            archive_article_file(Path(path), archive, run_id, known, result)
+        for article_file in sources.articles:
+            archive_article_file(Path(article_file), archive, run_id, known, result)
     for folder in sources.html_dirs:
         for path in iter_html_files(Path(folder)):
             result.discovered += 1

@@ -114,5 +114,5 @@ def dates_in(sentence: Sentence) -> list[DateMention]:
             text_source=sentence.source, sentence_id=sentence.sentence_id,
             start_char=sentence.text_offset + ent.start_char, end_char=sentence.text_offset + ent.end_char,
             text=ent.text, value=resolved.on if resolved else None,
-            precision=resolved.precision if resolved else None))  # type: ignore[arg-type]
+            precision=resolved.precision if resolved else None))
     return found

@@ -1,7 +1,7 @@
 """The site evidence kept across runs (transforms/sitewide.py): one small JSON file per site.
 
-``data/processed/site_lines/<site>.json`` holds, for one registered domain, the line keys its pages
-showed with the ids of up to MIN_STORIES stories each, and the display names its pages gave. A batch
+``data/processed/site_lines/<sha1 of the site>.json`` holds, for one registered domain, the line keys its
+pages showed with the ids of up to MIN_STORIES stories each, and the display names its pages gave. A batch
 reads the files of its own sites only (never the whole corpus) as they were when the run started;
 it stages what its pages showed in the run's staging folder (``_staging/<run_id>/site_lines/<batch_id>.json``,
 dropped with the run's other staged rows when the run is discarded); the run's load step merges the
@@ -15,16 +15,15 @@ oldest first (furniture recurs on nearly every page, so it reaches several stori
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import re
 from pathlib import Path
 
 from dateline.flows import storage, store
 from dateline.transforms.sitewide import MIN_STORIES, SiteEvidence, SiteLines, merged
 
 MAX_KEYS = 50_000
-_UNSAFE = re.compile(r"[^a-z0-9.-]")
 
 
 def _dir(processed: Path) -> Path:
@@ -32,7 +31,8 @@ def _dir(processed: Path) -> Path:
 
 
 def _file(processed: Path, site: str) -> Path:
-    return _dir(processed) / f"{_UNSAFE.sub('_', site.lower())}.json"
+    # named by a hash: no file on disk takes its name from text a page or URL supplied
+    return _dir(processed) / f"{hashlib.sha1(site.lower().encode()).hexdigest()[:20]}.json"
 
 
 def _staging(processed: Path, run_id: str) -> Path:

@@ -781,5 +781,7 @@ def test_no_file_name_on_disk_comes_from_url_text(bad_run):
                          # derived actor tables: a build's id, a run's delta, merged deltas
                          r"|processed/[a-z_]+/([0-9a-f]{12}|run-\d{8}T\d{6}Z-[0-9a-f]{6}|run-merged-[0-9a-f]{12})"
                          r"\.parquet"
+                         r"|processed/_snapshots/(CURRENT|\d{8})\.json"  # the snapshot manifests
+                         r"|processed/site_lines/[0-9a-f]{20}\.json"  # site evidence, by a hash of the site
                          r"|run\.lock")
     assert [f for f in files if not allowed.fullmatch(f)] == []

@@ -201,7 +201,7 @@ def test_dask_run_processes_every_batch_on_the_workers_and_matches_a_local_run(c
                       "--runner", "dask", "--dask-address", dask_cluster.address, env=env)
     assert result.returncode == 0, result.stderr
     assert re.search(r"Prefect server and UI at http://127\.0\.0\.1:\d+", result.stderr)
-    run_id = re.search(r"run (\S+) completed: ", result.stderr)[1]  # type: ignore[index]
+    run_id = re.search(r"run (\S+) completed in ", result.stderr)[1]  # type: ignore[index]
 
     # each batch was processed once, by a worker process, which logged its own pid
     ran_on: dict[str, int] = {}

@@ -46,7 +46,7 @@ def mask(text: str) -> str:
 
 
 def _base() -> Path:
-    return Path(os.environ.get("DATELINE_README_DATA") or ROOT / "build" / "readme")
+    return Path(os.environ.get("DATELINE_README_DATA") or ROOT / "build" / "readme").resolve()
 
 
 def _dateline() -> list[str]:

@@ -35,6 +35,7 @@ VOLATILE = [
     (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"), "TIMESTAMP"),
     (re.compile(r"\b\d{4}/\d{2}/RUN_ID"), "WARC_DIR/RUN_ID"),
     (re.compile(r"\bin \d+(?:\.\d+)? s\b"), "in N s"),
+    (re.compile(r"\.warc\.gz#\d+"), ".warc.gz#OFFSET"),  # a record's offset follows the archived path's length
     (re.compile(r"(?m)^(RUN_ID\s+\w+\s+TIMESTAMP\s+)\d+(?:\.\d+)?"), r"\1N"),
 ]
 

@@ -188,10 +188,6 @@ UNRESOLVED = [
     pytest.param("the 20th century", id="century"),
     pytest.param("the 1990s", id="decade"),
     pytest.param("the '90s", id="decade-short"),
-    pytest.param("2022/23", id="season-slash"),
-    pytest.param("2022-23", id="season-hyphen"),
-    pytest.param("2020-2022", id="year-range"),
-    pytest.param("from 2020 to 2022", id="from-to-range"),
     pytest.param("this summer", id="season-this"),
     pytest.param("last winter", id="season-last"),
     pytest.param("summer 2022", id="season-with-year"),
@@ -323,9 +319,7 @@ def test_rules_do_not_call_dateparser(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("text", [
     pytest.param("the 1990s", id="decade"),
     pytest.param("in 10 days", id="future-duration"),
-    pytest.param("2022/23", id="season"),
     pytest.param("sometime in the spring of 2022", id="season-words"),
-    pytest.param("Dec. 19 and Dec. 20", id="two-days"),
     pytest.param("21st", id="day-only"),
 ])
 def test_fallback_not_tried_without_a_month_and_day(monkeypatch: pytest.MonkeyPatch, text: str) -> None:

@@ -5,8 +5,13 @@ Own rules come first (exact-phrase tables and precompiled regexes, microseconds 
 fallback for day-month(-year) orderings the rules do not know ("19-Dec-2022", "2022 Dec 19"). Ages ("70-year-old")
 and durations ("more than 10 months", "the last two years") are not points in time and resolve to None.
 
-Conventions: a date without a year is the most recent such date not after the reference + 1 day (articles are
-dated in UTC, the text in local time), so "Sept. 21" read on 2023-01-04 is 2022-09-21 and "Jan. 3" is 2023-01-03.
+Conventions: a date without a year ("Sept. 21", "in November", "on Tuesday", "Christmas") is the occurrence
+nearest the reference date, moved by the tense of the verb it attaches to (the caller reads the parse and passes
+``tense``): "past" takes the latest one not after the reference + 1 day (articles are dated in UTC, the text in
+local time), so "Sept. 21" read on 2023-01-04 in "ordered on Sept. 21" is 2022-09-21; "future" takes the first
+one not before the reference - 1 day ("will meet on 10 November" read on 2025-11-03 is 2025-11-10). A range
+("2009-2010", "between March and May", "Jan. 3-5") gives its start; recurring dates ("every July") are no
+point in time and resolve to None, like ages and durations.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import dateparser
 from dateline.transforms.schema import DateBasis, DatePrecision
 
-__all__ = ["ResolvedDate", "is_age_or_duration", "resolve_date"]
+__all__ = ["ResolvedDate", "Tense", "is_age_or_duration", "range_parts", "resolve_date"]
+
+Tense = Literal["past", "future"]  # of the verb a date attaches to; None: no clear tense (present, none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +233,19 @@ _AGO = re.compile(
     r"(?P<unit>days?|weeks?|months?|years?|decades?)\s+ago$")
 _ISO = re.compile(r"^(?P<year>[0-9]{4})(?P<sep>[-/.])(?P<month>[0-9]{1,2})(?P=sep)(?P<day>[0-9]{1,2})$")
 _NUMERIC = re.compile(r"^(?P<a>[0-9]{1,2})(?P<sep>[-/.])(?P<b>[0-9]{1,2})(?P=sep)(?P<year>[0-9]{4})$")
-_YEAR_RANGE = re.compile(r"^[0-9]{4}\s*[-/]\s*[0-9]{2,4}$")  # "2022/23", "2020-2022": seasons and spans
+# a range: "2009-2010", "2022/23", "between march and may", "from 2009 to 2011", "jan. 3-5", "march to may 2010"
+_RANGE = re.compile(r"^(?:from\s+|between\s+)?(?P<a>.+?)(?:\s*(?:-|/)\s*|\s+(?:to|and|through|thru|until|till)\s+)"
+                    r"(?P<b>.+)$")
+_RANGE_END = re.compile(r"^(?:[0-9]{1,4}|.*[0-9]{4}|" + _alternation(_MONTHS) + r")\b")
+_TRAILING_YEAR = re.compile(r"[\s,]+(?P<year>[0-9]{4})$")
+_APPOSITION = re.compile(r"^(?P<head>[^,]+),\s+(?![0-9]{4}\b)[a-z]")  # a date, then a comment on it
+_RECURRING = re.compile(r"^(?:every|each)\b")
+_RECURRING_BEFORE = re.compile(r"\b(?:every|each)\s+$")
+_FISCAL = re.compile(r"^(?:(?:the\s+)?(?:fiscal|financial)(?:\s+year)?|fy)\s*'?(?P<year>[0-9]{4}|[0-9]{2})$")
+# "the quarter ended sept. 30", "the three months ending march 31": the period's end date
+_PERIOD_ENDED = re.compile(
+    r"^(?:the\s+)?(?:[a-z0-9-]+\s+){0,3}(?:quarter|half|year|period|months|weeks)\s+(?:that\s+)?"
+    r"(?P<verb>ended|ending|ends|to|through)\s+(?P<rest>.+)$")
 _YEAR_SUFFIX = re.compile(r"^(?:(?P<head>.*?)[\s,]+(?:of\s+|in\s+)?)?(?P<year>[0-9]{4})$")
 _RELATIVE_YEAR_SUFFIX = re.compile(r"^(?P<head>.+?)[\s,]+(?:of\s+)?(?P<rel>last|this|next)\s+year$")
 _MODE = re.compile(rf"^(?:(?P<mode>{_alternation(_MODES)})\s+)?(?P<rest>.+)$")
@@ -244,6 +263,7 @@ _FALLBACK_WORDS = frozenset(
     {*_MONTHS, *_WEEKDAYS, *_WEEKDAY_ABBREVIATIONS, "of", "the", "at", "on", "st", "nd", "rd", "th", "a", "m", "p",
      "am", "pm", "utc", "gmt", "et", "est", "edt", "ct", "cst", "cdt", "pt", "pst", "pdt", "cet", "cest", "bst"})
 _DATEPARSER_SETTINGS: dict[str, Any] = {"PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False}
+_NEAREST_WEEKDAY_BACK = 3  # no clear tense: a weekday up to this many days back is the past one, else the next
 
 
 # --- helpers --------------------------------------------------------------------------------------------------------
@@ -279,15 +299,38 @@ def _latest_day(month: int, day: int, limit: date) -> date | None:
     return None
 
 
-def _pick(make: Callable[[int], date], reference: date, mode: str | None) -> date | None:
-    """(Christmas, 2023-01-04, None) -> 2022-12-25 (latest not after ref + 1 day; 'last' < ref; 'next' > ref)."""
+def _by_tense(candidates: Iterable[date], reference: date, tense: Tense | None) -> date | None:
+    """The candidate the tense picks: past -> the latest not after ref + 1 day; future -> the first not before
+    ref - 1 day; None -> the nearest (the earlier one on a tie)."""
+    if tense == "past":
+        return max((d for d in candidates if d <= reference + _ONE_DAY), default=None)
+    if tense == "future":
+        return min((d for d in candidates if d >= reference - _ONE_DAY), default=None)
+    return min(candidates, key=lambda d: (abs((d - reference).days), d > reference), default=None)
+
+
+def _day_by_tense(month: int, day: int, reference: date, tense: Tense | None) -> date | None:
+    """(11, 10, date(2025, 11, 3), 'future') -> date(2025, 11, 10); None if no year has that day."""
+    if not (1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month]):
+        return None
+    if tense == "past":
+        return _latest_day(month, day, reference + _ONE_DAY)
+    years = range(reference.year - 8, reference.year + 9)  # February 29 needs up to 8 years
+    return _by_tense([date(y, month, day) for y in years if 1 <= y <= 9999 and (
+        day <= 28 or month != 2 or y % 4 == 0 and (y % 100 != 0 or y % 400 == 0))], reference, tense)
+
+
+def _pick(make: Callable[[int], date], reference: date, mode: str | None, tense: Tense | None = "past"
+          ) -> date | None:
+    """(Christmas, 2023-01-04, None) -> 2022-12-25 (by tense with no mode; 'last' < ref; 'next' > ref)."""
     if mode == "this":
         return make(reference.year)
     candidates = [make(y) for y in range(reference.year + 1, reference.year - 2, -1) if 1 <= y <= 9999]
     if mode == "next":
         return min((d for d in candidates if d > reference), default=None)
-    limit = reference if mode == "last" else reference + _ONE_DAY
-    return max((d for d in candidates if (d < limit if mode == "last" else d <= limit)), default=None)
+    if mode == "last":
+        return max((d for d in candidates if d < reference), default=None)
+    return _by_tense(candidates, reference, tense)
 
 
 def _month_start(reference: date, months: int) -> date:
@@ -327,7 +370,7 @@ def _holiday_key(s: str) -> str:
     return " ".join(s.replace("'", "").replace(".", " ").split())
 
 
-def _without_year(s: str, reference: date) -> _Result | None:
+def _without_year(s: str, reference: date, tense: Tense | None) -> _Result | None:
     """'last tuesday' -> the Tuesday before the reference; 'december' -> the latest December; 'sept. 21' -> day."""
     m = _MODE.match(s)
     if m is None:
@@ -340,6 +383,8 @@ def _without_year(s: str, reference: date) -> _Result | None:
         if mode == "next":
             return reference + timedelta(days=-delta % 7 or 7), "day", "relative"
         days_back = delta % 7 or (7 if mode == "last" else 0)
+        if mode is None and (tense == "future" or tense is None and days_back > _NEAREST_WEEKDAY_BACK):
+            return reference + timedelta(days=-delta % 7), "day", "relative"
         return reference - timedelta(days=days_back), "day", "relative"
     if mm := _MONTH_ONLY.match(rest):
         month = _MONTHS[mm["month"]]
@@ -347,19 +392,28 @@ def _without_year(s: str, reference: date) -> _Result | None:
             year = reference.year + (month <= reference.month)
         elif mode == "this":
             year = reference.year
+        elif mode == "last":
+            year = reference.year - (month >= reference.month)
         else:
-            year = reference.year - (month > reference.month if mode is None else month >= reference.month)
+            here = reference.year * 12 + reference.month
+            months = [(y * 12 + month, y) for y in (reference.year - 1, reference.year, reference.year + 1)]
+            if tense == "past":
+                year = max(y for m, y in months if m <= here)
+            elif tense == "future":
+                year = min(y for m, y in months if m >= here)
+            else:
+                year = min(months, key=lambda my: (abs(my[0] - here), my[0] > here))[1]
         return date(year, month, 1), "month", "relative"
     if holiday := _HOLIDAYS.get(_holiday_key(rest)):
-        on = _pick(holiday, reference, mode)
+        on = _pick(holiday, reference, mode, tense)
         return (on, "day", "relative") if on else None
     if mode is None and (md := _month_day(s)):
-        on = _latest_day(md[0], md[1], reference + _ONE_DAY)
+        on = _day_by_tense(md[0], md[1], reference, tense)
         return (on, "day", "explicit") if on else _INVALID
     return None
 
 
-def _rules(s: str, reference: date) -> _Result | None:
+def _rules(s: str, reference: date, tense: Tense | None = "past", ranges: bool = True) -> _Result | None:
     """'last month' -> (2022-12-01, 'month', 'relative'); None when no rule matches (s is normalized)."""
     if (offset := _DAY_OFFSETS.get(s)) is not None:
         return reference + timedelta(days=offset), "day", "relative"
@@ -388,17 +442,55 @@ def _rules(s: str, reference: date) -> _Result | None:
         else:  # 03/04/2022: March 4 or 3 April
             return _INVALID
         return date(int(m["year"]), month, day), "day", "explicit"
-    if _YEAR_RANGE.match(s):
-        return _INVALID
+    if m := _FISCAL.match(s):
+        year = int(m["year"]) if len(m["year"]) == 4 else (reference.year // 100) * 100 + int(m["year"])
+        return _with_year("", year, "explicit", reference) or _INVALID
+    if m := _PERIOD_ENDED.match(s):
+        ended: Tense | None = "past" if m["verb"] == "ended" else tense
+        return _rules(m["rest"], reference, ended)
+    if ranges and (m := _RANGE.match(s)):
+        return _range_start(m["a"].strip(" ,"), m["b"].strip(" ,"), reference, tense)
     if m := _YEAR_SUFFIX.match(s):
         return _with_year((m["head"] or "").strip(" ,"), int(m["year"]), "explicit", reference) or _INVALID
     if m := _RELATIVE_YEAR_SUFFIX.match(s):
         year = reference.year + _YEAR_OFFSETS[m["rel"]]
         return _with_year(m["head"].strip(" ,"), year, "relative", reference) or _INVALID
-    return _without_year(s, reference)
+    return _without_year(s, reference, tense)
 
 
-def _fallback(s: str, reference: date) -> _Result | None:
+def _range_start(a: str, b: str, reference: date, tense: Tense | None) -> _Result | None:
+    """('march', 'may 2010') -> (2010-03-01, 'month', 'explicit'): the start, with the end's year when it has none;
+    None when the start is no date ('19', 'dec-2022': not a range)."""
+    if (year := _TRAILING_YEAR.search(" " + b)) and not _TRAILING_YEAR.search(" " + a) and not a.isdigit():
+        start = _rules(f"{a} {year['year']}", reference, tense, ranges=False)
+        if start is not None and start is not _INVALID:
+            return start
+    if not _is_range(a, b):
+        return None
+    start = _rules(a, reference, tense, ranges=False)
+    return None if start is None or start is _INVALID else start
+
+
+def _is_range(a: str, b: str) -> bool:
+    """('march', 'may 2010') -> True; ('19', 'dec-2022') -> False (a day first: one date); ('dec', '19') -> False."""
+    if not _RANGE_END.match(b) or a.isdigit() and len(a) <= 2:
+        return False
+    return not (b.isdigit() and len(b) <= 2 and not a[-1:].isdigit())
+
+
+def range_parts(text: str) -> list[tuple[int, int]]:
+    """The character spans of a range's two ends in text ('between 2014 and 2016' -> [(8, 12), (17, 21)]);
+    [] when text is not a range."""
+    m = _RANGE.match(" ".join(text.split()).lower())
+    if m is None or text != " ".join(text.split()) or not _is_range(m["a"].strip(" ,"), m["b"].strip(" ,")):
+        return []
+    if _ISO.match(text.lower()) or _NUMERIC.match(text.lower()):
+        return []
+    a_end = m.start("a") + len(m["a"].rstrip(" ,"))
+    return [(m.start("a"), a_end), (m.start("b"), m.end("b"))]
+
+
+def _fallback(s: str, reference: date, tense: Tense | None) -> _Result | None:
     """'19-dec-2022' -> (date(2022, 12, 19), 'day', 'explicit') via dateparser; only month-name day(-year) texts."""
     bare = _CLOCK.sub(" ", s)
     words = _LETTERS.findall(bare)
@@ -422,7 +514,7 @@ def _fallback(s: str, reference: date) -> _Result | None:
         if parsed.year != years[0] or not _MIN_YEAR <= years[0] <= reference.year + _MAX_YEARS_AHEAD:
             return None
         return parsed.date(), "day", "explicit"
-    on = _latest_day(months[0], days[0], reference + _ONE_DAY)
+    on = _day_by_tense(months[0], days[0], reference, tense)
     return (on, "day", "explicit") if on else None
 
 
@@ -453,21 +545,41 @@ def is_age_or_duration(text: str, context: str = "") -> bool:
     return False
 
 
-def resolve_date(text: str, reference: date, *, context: str = "") -> ResolvedDate | None:
-    """'last month' with reference 2023-01-04 -> ResolvedDate(date(2022, 12, 1), 'month', 'relative', 'last month')."""
+def is_recurring(text: str, context: str = "") -> bool:
+    """'every July' -> True; 'July' in 'held each July' -> True; 'July' -> False."""
+    s = _normalize(" ".join(text.split()))
+    if _RECURRING.match(s):
+        return True
+    if not context or not s:
+        return False
+    sentence = _normalize(" ".join(context.split()))
+    start = sentence.find(s)
+    return start > 0 and bool(_RECURRING_BEFORE.search(sentence[max(start - 10, 0):start]))
+
+
+def resolve_date(text: str, reference: date, *, context: str = "", tense: Tense | None = "past"
+                 ) -> ResolvedDate | None:
+    """'last month' with reference 2023-01-04 -> ResolvedDate(date(2022, 12, 1), 'month', 'relative', 'last month').
+
+    ``tense`` is that of the verb the expression attaches to; it picks the year of a date that has none (see
+    the module's docstring). ``context`` is the sentence, to tell ages, durations and recurrences."""
     collapsed = " ".join(text.split())
     if not collapsed or len(collapsed) > _MAX_LEN or is_age_or_duration(collapsed, context):
         return None
+    if is_recurring(collapsed, context):
+        return None
     s = _PREFIX.sub("", _normalize(collapsed)).strip(_OUTER_PUNCTUATION)
     try:
-        result = _rules(s, reference) if s else None
+        result = _rules(s, reference, tense) if s else None
         for _ in range(3):  # "early Tuesday morning's" -> "tuesday"
             if result is not None or not (stripped := _SUFFIX.sub("", s, count=1)) or stripped == s:
                 break
             s = _PREFIX.sub("", stripped.strip(_OUTER_PUNCTUATION))
-            result = _rules(s, reference)
+            result = _rules(s, reference, tense)
         if result is None and s:
-            result = _fallback(s, reference)
+            result = _fallback(s, reference, tense)
+        if result is None and (m := _APPOSITION.match(s)):  # "november 11, three days later than planned"
+            result = _rules(m["head"], reference, tense)
     except (ValueError, OverflowError):  # a date-shaped text naming no real day ("31 February 2022"), or out of range
         return None
     if result is None or result is _INVALID:

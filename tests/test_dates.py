@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from dateline.transforms.dates import ResolvedDate, is_age_or_duration, resolve_date
+from dateline.transforms.dates import ResolvedDate, is_age_or_duration, range_parts, resolve_date
 
 REF = date(2023, 1, 4)  # a Wednesday
 
@@ -398,3 +398,84 @@ def test_rules_path_is_fast() -> None:
             resolve_date(text, REF, context="Officials said on Tuesday that prices rose last year.")
     per_call = (time.perf_counter() - start) / (200 * len(texts))
     assert per_call < 0.0005  # measured ~5-10 µs; generous for slow CI machines
+
+
+# --- the tense of the verb picks the year; ranges, fiscal years, periods ended, recurrences -------------------------
+
+COP = date(2025, 11, 3)  # "COP30 in Belem ... on 10 November", an article of 2025-11-03
+
+TENSED = [
+    pytest.param("10 November", COP, "future", "2025-11-10", "day", id="future-next-day"),
+    pytest.param("10 November", COP, "past", "2024-11-10", "day", id="past-last-day"),
+    pytest.param("10 November", COP, None, "2025-11-10", "day", id="no-tense-nearest-day"),
+    pytest.param("Oct. 25", date(2007, 10, 15), "future", "2007-10-25", "day", id="future-this-month"),
+    pytest.param("Oct. 25", date(2007, 10, 15), "past", "2006-10-25", "day", id="past-a-year-back"),
+    pytest.param("March 3", date(2025, 12, 20), None, "2026-03-03", "day", id="nearest-across-new-year"),
+    pytest.param("November", date(2024, 8, 28), None, "2024-11-01", "month", id="no-tense-nearest-month-ahead"),
+    pytest.param("November", date(2024, 8, 28), "past", "2023-11-01", "month", id="past-month"),
+    pytest.param("June", date(2024, 8, 28), "future", "2025-06-01", "month", id="future-month"),
+    pytest.param("August", date(2024, 8, 28), "future", "2024-08-01", "month", id="future-this-month-name"),
+    pytest.param("February", date(2024, 8, 28), None, "2024-02-01", "month", id="nearest-month-back"),
+    pytest.param("Friday", REF, "future", "2023-01-06", "day", id="future-weekday"),
+    pytest.param("Friday", REF, "past", "2022-12-30", "day", id="past-weekday"),
+    pytest.param("Monday", REF, None, "2023-01-02", "day", id="no-tense-weekday-just-past"),
+    pytest.param("Christmas", date(2023, 12, 10), "future", "2023-12-25", "day", id="future-holiday"),
+    pytest.param("Christmas", date(2023, 12, 10), "past", "2022-12-25", "day", id="past-holiday"),
+    pytest.param("2009-2010", REF, None, "2009-01-01", "year", id="year-range-start"),
+    pytest.param("2022/23", REF, None, "2022-01-01", "year", id="season-start"),
+    pytest.param("from 2009 to 2011", REF, None, "2009-01-01", "year", id="from-to-start"),
+    pytest.param("between 2014 and 2016", REF, None, "2014-01-01", "year", id="between-years"),
+    pytest.param("between March and May", date(2024, 8, 28), "past", "2024-03-01", "month", id="between-months"),
+    pytest.param("March to May 2010", REF, None, "2010-03-01", "month", id="month-range-year-from-end"),
+    pytest.param("Jan. 3-5", REF, "past", "2023-01-03", "day", id="day-range"),
+    pytest.param("Dec. 19 and Dec. 20", REF, "past", "2022-12-19", "day", id="two-days-first"),
+    pytest.param("fiscal 2024", REF, None, "2024-01-01", "year", id="fiscal-year"),
+    pytest.param("fiscal year 2024", REF, None, "2024-01-01", "year", id="fiscal-year-words"),
+    pytest.param("FY2024", REF, None, "2024-01-01", "year", id="fy"),
+    pytest.param("the quarter ended Sept. 30", date(2024, 10, 31), None, "2024-09-30", "day", id="quarter-ended"),
+    pytest.param("the quarter ended Sept. 30", date(2024, 9, 1), "future", "2023-09-30", "day",
+                 id="quarter-ended-is-past-whatever-the-verb"),
+    pytest.param("the three months ending March 31", date(2024, 3, 20), "future", "2024-03-31", "day",
+                 id="months-ending"),
+    pytest.param("a year ago", REF, None, "2022-01-01", "year", id="a-year-ago"),
+    pytest.param("November 11, three days later than planned", date(2005, 11, 5), None, "2005-11-11", "day",
+                 id="date-with-a-comment"),
+]
+
+
+@pytest.mark.parametrize(("text", "reference", "tense", "on", "precision"), TENSED)
+def test_tense_ranges_and_periods(text: str, reference: date, tense: Any, on: str, precision: str) -> None:
+    result = resolve_date(text, reference, tense=tense)
+    assert result is not None and (result.on, result.precision) == (_d(on), precision)
+
+
+@pytest.mark.parametrize("text", ["every July", "each Monday", "every year"])
+def test_recurring_dates_resolve_to_none(text: str) -> None:
+    assert resolve_date(text, REF) is None
+
+
+def test_a_month_after_every_in_the_sentence_is_recurring() -> None:
+    assert resolve_date("July", REF, context="The festival is held every July in Edinburgh.") is None
+    assert resolve_date("July", REF, context="The festival was held in July in Edinburgh.") is not None
+
+
+@pytest.mark.parametrize(("text", "parts"), [
+    ("between 2014 and 2016", [(8, 12), (17, 21)]),
+    ("2009-2010", [(0, 4), (5, 9)]),
+    ("March to May 2010", [(0, 5), (9, 17)]),
+    ("Dec. 19, 2022", []),
+    ("2022-12-19", []),
+    ("Dec-19", []),
+])
+def test_range_parts(text: str, parts: list[tuple[int, int]]) -> None:
+    assert range_parts(text) == parts
+
+
+@pytest.mark.parametrize("tense", ["past", "future", None])
+@pytest.mark.parametrize("reference", [date.min, date.max, date(1, 1, 2), date(9999, 12, 30)],
+                         ids=["min", "max", "near-min", "near-max"])
+@pytest.mark.parametrize("text", ["Sept. 21", "Christmas", "Tuesday", "December", "Feb. 29", "2009-2010",
+                                  "between March and May", "19-Dec-2022", "the quarter ended Sept. 30"])
+def test_extreme_references_never_raise_in_any_tense(text: str, reference: date, tense: Any) -> None:
+    result = resolve_date(text, reference, tense=tense)
+    assert result is None or isinstance(result, ResolvedDate)

@@ -184,7 +184,7 @@ def _hops_to_root(ent: Span, root: Token) -> int | None:
         if head.i == token.i or token.dep_ in _CLAUSES:
             return None
         if head.i != root.i and pos_of(head) in _NOMINAL:
-            own = (token.dep_ == "prep" and ent.root.head.i == token.i
+            own = (token.dep_ == "prep" and ent.root.head.i == token.i and token.lower_ in _SITUATING
                    or token.i == ent.root.i and token.dep_ in ("npadvmod", "advmod"))
             if own and (head.dep_ in ("dobj", "xcomp") or pos_of(head) in ("PROPN", "PRON")):
                 pass  # a time adjunct the parser hung on the object or a name: "made its first flight Tuesday",

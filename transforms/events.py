@@ -299,5 +299,5 @@ def dates_in(sentence: Sentence) -> list[DateMention]:
     (a holiday: "New Year's Eve")."""
     return [DateMention(text_source=sentence.source, sentence_id=sentence.sentence_id, start_char=f.start,
                         end_char=f.end, text=f.text, value=f.resolved.on if f.resolved else None,
-                        precision=f.resolved.precision if f.resolved else None)  # type: ignore[arg-type]
+                        precision=f.resolved.precision if f.resolved else None)
             for f in date_expressions(sentence)]

@@ -16,11 +16,18 @@ publication date, and goes through the project's own NLP path (flows.nlp.add_nlp
   creation time) whose value is a day, month or year. Each is mapped to the Dateline event of its
   sentence; right when that event's date, at its precision, is the gold value (no event, or an
   undated one, is wrong). Baseline: the sentence's first DATE entity that dateparser resolves, else
-  the publication date.
+  the publication date. Breakdowns: by anchor (the creation time, a timex in the text); only the
+  mentions whose sentence Dateline makes an event of (Dateline makes events of sentences with an
+  actor); all of them as if every sentence were an event (events.event_date_of on every parsed
+  sentence); and only the mentions that are the main verb (the parse's root) of a sentence with an
+  event: the event Dateline actually reports, where the sentence's other events (in a subordinate
+  clause, often with dates of their own) do not count.
 - SemEval-2015 TimeLine: every event mention of the timelines over these articles, mapped the same
   way: a dated entry is right when the Dateline event has its date; an undated entry (XXXX-XX-XX) is
   right when the Dateline event is undated too (or there is none).
-- actors: when bench/nlp_actors.py exists, its score_actors(gold_dir) gives the rows (see there).
+- actors: when bench/nlp_actors.py exists, its score_actors(gold_dir) -> dict is called; its "rows"
+  (a list of {metric, split, n, dateline, baseline}, shares as floats in 0..1) join the table, and a
+  dict without "rows" is printed flattened, one key path a row. The whole dict goes into the JSON.
 
     python bench/nlp_quality.py [--gold DIR] [--split dev|heldout|all] [--show dates|events|timeline]
 

@@ -2,4 +2,5 @@
 
 from dateline.flows.cli import main
 
-main()
+if __name__ == "__main__":  # a spawned worker that imports this module must not start a command
+    main()

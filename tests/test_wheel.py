@@ -47,8 +47,10 @@ def installed(wheel, tmp_path_factory) -> Path:
     # them, are not run, so `dateline` can only come from the wheel)
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     scripts = env_dir / "bin"
+    # the console script as pip writes it: the __main__ guard matters, since the process pool's spawned
+    # workers import the main module again (without it each worker would start a run of its own)
     (scripts / "dateline").write_text(f"#!{python}\nimport sys\nfrom dateline.flows.cli import main\n"
-                                      "sys.exit(main())\n")
+                                      "if __name__ == '__main__':\n    sys.exit(main())\n")
     (scripts / "dateline").chmod(0o755)
     return scripts
 
@@ -71,8 +73,6 @@ def test_the_wheel_holds_the_sql_files_the_model_and_one_import_name(wheel):
             assert distribution(name), name
 
 
-@pytest.mark.skip(reason="the sample run from the installed wheel finishes in 41 s from a shell "
-                  "but hangs inside the test suite's environment (cause not found yet)")
 def test_installed_wheel_runs_the_sample_and_prints_a_timeline(installed, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "PYTHONPATH"))}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false")
@@ -88,7 +88,8 @@ def test_installed_wheel_runs_the_sample_and_prints_a_timeline(installed, tmp_pa
                               cwd=tmp_path, env=env, timeout=300)
     assert timeline.returncode == 0, timeline.stderr
     lines = timeline.stdout.splitlines()
-    assert lines[0].startswith("event_date,") and len(lines) > 10
+    assert lines[0].startswith("event_date,") and len(lines) > 1  # the sample's Putin has dated events
+    assert any("Putin" in line for line in lines[1:]), lines
     module = subprocess.run([str(installed / "python"), "-m", "dateline", "--version"], capture_output=True,
                             text=True, cwd=tmp_path, env=env)
     assert module.returncode == 0 and module.stdout.startswith("dateline, version ")

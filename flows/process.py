@@ -11,6 +11,7 @@ import atexit
 import logging
 import multiprocessing
 import os
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +21,7 @@ from functools import partial
 from pathlib import Path
 
 from dateline.flows.archive import read_raw
+from dateline.flows.store import disk_full, is_space_error
 from dateline.transforms.articles import ROW_TYPES, article_of_payload
 from dateline.transforms.extract import PageInput, extract_article
 from dateline.transforms.language import with_checked_language
@@ -65,6 +67,10 @@ def process_page(raw_root: Path, ref: PageRef, run_id: str) -> Outcome:
             outcome = replace(outcome, article=with_checked_language(outcome.article))
         return outcome
     except Exception as exc:  # noqa: BLE001 - one page's failure must not stop the run; logged below
+        if isinstance(exc, OSError) and is_space_error(exc):
+            # no room for a library's scratch file is the machine's fault, not the page's: quarantined,
+            # every page of a rebuild on a full disk would be, and an empty corpus committed
+            raise disk_full(Path(exc.filename or tempfile.gettempdir()), exc) from exc
         log.warning("extraction of %s raised", ref.url, exc_info=True)
         return Reject(stage="extract", reason="extractor_error", url=ref.url, raw_ref=ref.raw_ref,
                       detail=f"{type(exc).__name__}: {exc}"[:500])

@@ -25,8 +25,11 @@ NOT_ACTORS = frozenset("""
 motherland fatherland homeland government state parliament president presidency administration army police
 court internet web covid-19 covid god allah
 """.split())
-PRONOUNS_PERSON = frozenset({"he", "she", "him", "her", "his"})
-PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f"}
+PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "himself": "m", "she": "f", "her": "f", "hers": "f",
+                  "herself": "f"}
+# English honorifics that say a person's gender (a closed class of the language, not names)
+HONORIFIC_GENDER = {**dict.fromkeys("mr mr. sir lord king prince duke".split(), "m"),
+                    **dict.fromkeys("mrs mrs. ms ms. miss lady dame queen princess duchess".split(), "f")}
 # one name for the places and bodies news writes many ways (a gazetteer of spellings, not of sites)
 CANONICAL_NAMES: dict[str, tuple[ActorKind, str]] = {
     **{k: ("place", "United States") for k in ("us", "u.s.", "u.s", "usa", "u.s.a.", "united states",
@@ -41,7 +44,7 @@ GROUP_PHRASE = re.compile(
     r"(?P<head>[Gg]roup|[Oo]rganization|[Oo]rganisation|[Mm]ovement|[Aa]ssociation|[Uu]nion|[Cc]oalition|"
     r"[Cc]ommittee|[Cc]ouncil|[Ff]oundation|[Nn]etwork|[Aa]lliance|[Pp]arty)\b")
 ANAPHORIC_GROUP = re.compile(r"\b[Tt]he\s+(?:\w+['’]?\s+)?(group|organization|organisation|movement|association)\b")
-PRONOUN_WINDOW = 5  # he/she refer to a person named at most this many sentences before
+PRONOUN_WINDOW = 2  # he/she refer to a person named in their sentence or at most this many sentences before
 
 
 # --- mentions ----------------------------------------------------------------------------
@@ -55,6 +58,14 @@ def _clean_name(span: Span) -> tuple[str, tuple[int, ...]]:
         tokens = tokens[:-1]
     name = " ".join(t.text for t in tokens).replace(" - ", "-").replace(" .", ".")
     return name.strip(), tuple(t.i for t in tokens)
+
+
+def _honorific_gender(ent: Span) -> str:
+    """"m"/"f" when an honorific inside the entity or just before it says so ("Mrs. May", "Lady Starmer")."""
+    words = [t.lower_ for t in ent[:2]]
+    if ent.start > 0:
+        words.insert(0, ent.doc[ent.start - 1].lower_)
+    return next((HONORIFIC_GENDER[w] for w in words if w in HONORIFIC_GENDER), "")
 
 
 def mentions_in(sentence: Sentence, own_agencies: frozenset[str]) -> list[Mention]:
@@ -78,7 +89,7 @@ def mentions_in(sentence: Sentence, own_agencies: frozenset[str]) -> list[Mentio
             continue  # the article's own agency ("she told Reuters") or a caption credit is no actor
         found.append(Mention(sentence.sentence_id, sentence.source, ent.start_char - span.start_char,
                               ent.end_char - span.start_char, ent.text, ent.label_, kind, name, token_ids,
-                              sentence.doc_index))
+                              sentence.doc_index, gender=_honorific_gender(ent) if kind == "person" else ""))
     for match in GROUP_PHRASE.finditer(span.text):
         char_span = span.doc.char_span(span.start_char + match.start("name"), span.start_char + match.end("head"),
                                        alignment_mode="expand")
@@ -103,75 +114,190 @@ class Cluster:
     names: Counter[str]
     mentions: list[Mention]
     name: str = ""
+    gender: str = ""  # "m"/"f" once an honorific or an unambiguous pronoun says so
+    given: tuple[str, ...] = ()  # a person's given names, casefolded, from its first full name
+    surname: str = ""
+
+
+def _tokens(name: str) -> list[str]:
+    return [w.casefold().strip(".") for w in name.split()]
+
+
+def _given_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether two lists of given names can be one person's: the first ones agree, or one is the other's
+    initial ("V." and "Vladimir"); "Donald" and "Kamala" cannot."""
+    if not a or not b:
+        return True
+    x, y = a[0], b[0]
+    return x == y or (len(x) == 1 and y.startswith(x)) or (len(y) == 1 and x.startswith(y))
+
+
+def _gender_compatible(gender: str, cluster: Cluster) -> bool:
+    return not gender or not cluster.gender or gender == cluster.gender
 
 
 def cluster(mentions: list[Mention]) -> dict[str, Cluster]:
-    """Group an article's mentions into actors: persons by surname ('Putin' joins 'Vladimir Putin'),
-    others by their normalized name."""
+    """Group an article's mentions into actors. A person's full name ("Vladimir Putin") joins an earlier
+    one only with the same surname and compatible given names ("V. Putin"; never "Donald Harris" with
+    "Kamala Harris", nor "Chen Jinping" with "Xi Jinping"); a single name ("Putin", "Mr. Harris", "Vladimir")
+    joins the one full name it can be, by surname first, then by given name, and not against the gender an
+    honorific states; when several people share it, the one mentioned most, if one is; otherwise it stays
+    an actor of its own. Other kinds group by their normalized name."""
     clusters: dict[str, Cluster] = {}
     persons = [m for m in mentions if m.kind == "person"]
-    full = [m for m in persons if len(m.name.split()) > 1]
-    surnames: dict[str, str] = {}
-    for m in full:
-        surname = _surname(m.name)
-        key = f"person:{surnames.setdefault(surname, surname)}"
-        _add(clusters, key, m)
+    full: list[Cluster] = []
     for m in persons:
-        if len(m.name.split()) > 1:
+        words = _tokens(m.name)
+        if len(words) < 2:
             continue
-        token = m.name.casefold()
-        key = f"person:{token}" if token in surnames else next(
-            (f"person:{s}" for s in surnames if any(n.split()[0].casefold() == token
-                                                     for n in clusters[f"person:{s}"].names)), f"person:{token}")
-        _add(clusters, key, m)
+        given, surname = tuple(words[:-1]), words[-1]
+        fits = [c for c in full if c.surname == surname and _given_compatible(given, c.given)
+                and _gender_compatible(m.gender, c)]
+        key = max(fits, key=lambda c: len(c.mentions)).mentions[0].key if fits else f"person:{' '.join(words)}"
+        c = _add(clusters, key, m)
+        if not fits:
+            c.given, c.surname = given, surname
+            full.append(c)
+        c.gender = c.gender or m.gender
+    for m in persons:
+        words = _tokens(m.name)
+        if len(words) != 1:
+            continue
+        token = words[0]
+        fits = [c for c in full if c.surname == token and _gender_compatible(m.gender, c)] or \
+               [c for c in full if c.given[:1] == (token,) and _gender_compatible(m.gender, c)]
+        counts = sorted((len(c.mentions) for c in fits), reverse=True)
+        if fits and (len(fits) == 1 or counts[0] > counts[1]):
+            _add(clusters, max(fits, key=lambda c: len(c.mentions)).mentions[0].key, m)
+        else:
+            c = _add(clusters, f"person:{token}", m)
+            c.gender = c.gender or m.gender
+    by_surname: dict[str, list[Cluster]] = {}
+    for c in full:
+        by_surname.setdefault(c.surname, []).append(c)
     for m in mentions:
         if m.kind == "person":
             continue
-        surname_key = f"person:{m.name.casefold()}"
-        if m.kind == "organization" and len(m.name.split()) == 1 and surname_key in clusters:
-            _add(clusters, surname_key, m)  # "Trump" tagged ORG in an article about Donald Trump
+        same = by_surname.get(m.name.casefold(), [])
+        if m.kind == "organization" and len(m.name.split()) == 1 and len(same) == 1:
+            _add(clusters, same[0].mentions[0].key, m)  # "Trump" tagged ORG in an article about Donald Trump
             continue
         _add(clusters, f"{m.kind}:{m.name.casefold()}", m)
-    for cluster in clusters.values():
-        multi = [(n, c) for n, c in cluster.names.items() if len(n.split()) > 1]
-        pool = multi or list(cluster.names.items())
-        cluster.name = min(pool, key=lambda nc: (-nc[1], len(nc[0]), nc[0]))[0]
+    _merge_kinds(clusters)
+    for c in clusters.values():
+        multi = [(n, k) for n, k in c.names.items() if len(n.split()) > 1]
+        pool = multi or list(c.names.items())
+        c.name = min(pool, key=lambda nk: (-nk[1], len(nk[0]), nk[0]))[0]
     return clusters
 
 
-def _surname(name: str) -> str:
-    return name.split()[-1].casefold().strip(".")
+KIND_ORDER: tuple[ActorKind, ...] = ("organization", "person", "place", "group")  # ties between kinds
 
 
-def _add(clusters: dict[str, Cluster], key: str, mention: Mention) -> None:
-    cluster = clusters.setdefault(key, Cluster(mention.kind, Counter(), []))
-    cluster.names[mention.name] += 1
-    cluster.mentions.append(mention)
+def _merge_kinds(clusters: dict[str, Cluster]) -> None:
+    """One name the parse labels differently across the article's mentions ("the Dodgers" PERSON once,
+    ORG twice) is one actor, of the kind most of its mentions have."""
+    by_name: dict[str, list[str]] = {}
+    for key, c in clusters.items():
+        if c.kind != "person" or not c.given:  # a full person name is a person: never re-kinded
+            by_name.setdefault(key.split(":", 1)[1], []).append(key)
+    for keys in by_name.values():
+        if len(keys) < 2:
+            continue
+        keys.sort(key=lambda k: (-len(clusters[k].mentions), KIND_ORDER.index(clusters[k].kind)))
+        into = clusters[keys[0]]
+        for key in keys[1:]:
+            for m in clusters.pop(key).mentions:
+                m.key, m.kind = keys[0], into.kind
+                into.mentions.append(m)
+                into.names[m.name] += 1
+
+
+def _add(clusters: dict[str, Cluster], key: str, mention: Mention) -> Cluster:
+    c = clusters.setdefault(key, Cluster(mention.kind, Counter(), []))
+    c.names[mention.name] += 1
+    c.mentions.append(mention)
     mention.key = key
+    return c
+
+
+def actor_id(c: Cluster, article_id: str) -> str:
+    """The actor's id: corpus-wide for a full name and every other kind (the same kind and name give the
+    same id in every article); a person known only by one name ("Harris") is an actor of this article
+    alone, since across articles a bare surname names many people."""
+    if c.kind == "person" and len(c.name.split()) < 2:
+        return actor_id_of(c.kind, f"{c.name} #{article_id}")
+    return actor_id_of(c.kind, c.name)
+
+
+# salience of a candidate antecedent (after Lappin & Leass 1994): its grammatical role, then how
+# recent its sentence is; the highest wins
+ROLE_WEIGHT = {"nsubj": 80, "nsubjpass": 70, "dobj": 50, "dative": 40, "appos": 40, "pobj": 30, "poss": 30}
+OTHER_ROLE = 30
+SENTENCE_WEIGHT = (100, 50, 25)  # this sentence, the one before, two before (PRONOUN_WINDOW)
+OBJECT_DEPS = frozenset({"dobj", "dative", "iobj", "obj"})
+SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass"})
+
+
+def _head(doc_tokens: tuple[int, ...], span: Span) -> Token | None:
+    inside = set(doc_tokens)
+    for i in doc_tokens:
+        token = span.doc[i]
+        if token.head.i not in inside or token.head.i == token.i:
+            return token
+    return None
+
+
+def _clause_verb(token: Token) -> Token:
+    while token.dep_ not in {"ROOT", "ccomp", "xcomp", "advcl", "relcl", "conj", "acl", "pcomp"} \
+            and token.head.i != token.i:
+        token = token.head
+    return token
+
+
+def _quoted(span: Span) -> bool:
+    """Whether the sentence is all quoted speech: it opens inside a quotation (or with a quote mark) and
+    ends inside one (or with a closing mark). Another voice's words; the window of a pronoun in the
+    narrative counts the narrative's own sentences."""
+    before = span.doc.text[:span.start_char]
+    through = span.doc.text[:span.end_char]
+
+    def inside(text: str) -> bool:
+        return text.count('"') % 2 == 1 or text.count("\u201c") > text.count("\u201d")
+
+    body = span.text.strip()
+    return bool(body) and (inside(before) or body[0] in '"\u201c') and (
+        inside(through) or body.rstrip(".?!")[-1:] in '"\u201d' or body[-1] in '"\u201d')
 
 
 def resolve_pronouns(sentences: list[Sentence], clusters: dict[str, Cluster]) -> None:
-    """he/she/his/her -> the person last mentioned (this or the PRONOUN_WINDOW sentences before);
+    """he/she/his/her -> a person named in the pronoun's sentence before it, or in the PRONOUN_WINDOW
+    narrative sentences before (quoted speech between them does not count), whose gender does not
+    disagree (a gender comes from an honorific, or from an earlier pronoun that could refer to that
+    person alone), ranked by salience: the subject of the previous clause first, then objects, then
+    other roles, the nearer sentence first. "him"/"her" as an object never refer to their own clause's
+    subject ("Trump praised him"). With no such person, the pronoun stays unresolved.
     'the group' -> the group or organization last mentioned as such."""
-    recent_person: list[tuple[int, str]] = []
+    window: list[tuple[int, Mention, Token | None]] = []  # person mentions of recent body sentences
     last_group: str | None = None
-    gender: dict[str, str] = {}  # cluster -> "m"/"f", learnt from the pronouns resolved to it
+    place = 0  # the sentence's place among the narrative's sentences: quoted speech does not move it
     for sentence in sentences:
         if sentence.source != "body":
             continue
+        place += not _quoted(sentence.span)
+        window = [w for w in window if place - w[0] <= PRONOUN_WINDOW]
+        here = [(place, m, _head(m.tokens, sentence.span)) for m in sentence.mentions
+                if m.kind == "person" and m.key in clusters]
         added: list[Mention] = []
         for token in sentence.span:
-            if token.lower_ in PRONOUNS_PERSON and pos_of(token) == "PRON" or (
-                    token.lower_ in {"his", "her"} and token.dep_ == "poss"):
-                said = PRONOUN_GENDER[token.lower_]
-                agrees = [key for sid, key in recent_person
-                          if sentence.sentence_id - sid <= PRONOUN_WINDOW and gender.get(key, said) == said]
-                earlier = [m.key for m in sentence.mentions if m.kind == "person" and m.tokens
-                           and m.tokens[0] < token.i and gender.get(m.key, said) == said]
-                key = earlier[-1] if earlier else (agrees[-1] if agrees else None)
-                if key:  # "she" after a man named only: unresolved rather than wrong
-                    gender.setdefault(key, said)
-                    added.append(_pronoun_mention(sentence, token, "PRON", "person", key))
+            said = PRONOUN_GENDER.get(token.lower_)
+            if said is None or pos_of(token) != "PRON" and token.dep_ != "poss":
+                continue
+            earlier = [(sid, m, h) for sid, m, h in here if m.tokens and m.tokens[0] < token.i]
+            resolved = [(place, m, h) for m in added if (h := sentence.span.doc[m.tokens[0]]).i < token.i]
+            key = _antecedent(token, said, [*window, *earlier, *resolved], place, clusters)
+            if key:
+                added.append(_pronoun_mention(sentence, token, "PRON", "person", key))
         for match in ANAPHORIC_GROUP.finditer(sentence.span.text):
             if last_group is None or any(m.start <= match.start() < m.end for m in sentence.mentions):
                 continue
@@ -182,11 +308,49 @@ def resolve_pronouns(sentences: list[Sentence], clusters: dict[str, Cluster]) ->
                                       "ANAPHOR", clusters[last_group].kind, clusters[last_group].name,
                                       tuple(t.i for t in char_span), sentence.doc_index, last_group))
         sentence.mentions = sorted(sentence.mentions + added, key=lambda m: m.start)
+        window += here + [(place, m, sentence.span.doc[m.tokens[0]]) for m in added if m.label == "PRON"]
         for m in sentence.mentions:
-            if m.kind == "person" and m.label != "PRON":
-                recent_person.append((sentence.sentence_id, m.key))
             if m.kind == "group" and m.label == "ORG":
                 last_group = m.key
+
+
+def _antecedent(pronoun: Token, said: str, candidates: list[tuple[int, Mention, Token | None]], sentence_id: int,
+                clusters: dict[str, Cluster]) -> str | None:
+    scores: dict[str, float] = {}
+    object_of = _clause_verb(pronoun) if pronoun.dep_ in OBJECT_DEPS else None
+    for sid, m, head in candidates:
+        c = clusters.get(m.key)
+        if c is None or c.kind != "person" or (c.gender and c.gender != said):
+            continue
+        if object_of is not None and head is not None and head.dep_ in SUBJECT_DEPS and \
+                _clause_verb(head).i == object_of.i:
+            continue  # "Trump praised him": not Trump
+        role = ROLE_WEIGHT.get(head.dep_, OTHER_ROLE) if head is not None else OTHER_ROLE
+        score = SENTENCE_WEIGHT[min(sentence_id - sid, len(SENTENCE_WEIGHT) - 1)] + role + (20 if c.gender else 0)
+        scores[m.key] = max(scores.get(m.key, 0.0), score)
+    if not scores:
+        return None
+    key = max(scores, key=lambda k: scores[k])
+    if len(scores) == 1:
+        clusters[key].gender = clusters[key].gender or said  # the only person it can be: now we know
+    return key
+
+
+def split_by_gender(clusters: dict[str, Cluster]) -> None:
+    """A single name whose honorific says the other gender than its person's (now known from pronouns
+    too) is someone else: "Lady Starmer" in an article whose Keir Starmer is "he" is his wife."""
+    for key, c in list(clusters.items()):
+        if c.kind != "person" or not c.gender:
+            continue
+        for m in [m for m in c.mentions if m.gender and m.gender != c.gender and len(m.name.split()) == 1]:
+            c.mentions.remove(m)
+            c.names[m.name] -= 1
+            if not c.names[m.name]:
+                del c.names[m.name]
+            other = _add(clusters, f"person:{m.name.casefold()} ({m.gender})", m)
+            other.gender, other.name = m.gender, m.name
+        if not c.mentions:
+            del clusters[key]
 
 
 def _pronoun_mention(sentence: Sentence, token: Token, label: str, kind: ActorKind, key: str) -> Mention:
@@ -200,7 +364,7 @@ def actor_records(article: ArticleRecord, clusters: dict[str, Cluster]) -> list[
     for cluster in clusters.values():
         aliases = tuple(sorted(n for n in cluster.names if n != cluster.name))
         records.append(ArticleActorRecord(
-            actor_id=actor_id_of(cluster.kind, cluster.name), article_id=article.article_id,
+            actor_id=actor_id(cluster, article.article_id), article_id=article.article_id,
             content_hash=article.content_hash, name=cluster.name, kind=cluster.kind, aliases=aliases,
             mention_count=len(cluster.mentions)))
     return records

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from dateline.transforms.actors import actor_records, cluster, mentions_in, resolve_pronouns
+from dateline.transforms.actors import actor_id, actor_records, cluster, mentions_in, resolve_pronouns, split_by_gender
 from dateline.transforms.events import dates_in, event_of
 from dateline.transforms.parsed import Lemmatize, Sentence, actor_id_of, plain_lemma, pos_of, stable_id
 from dateline.transforms.quotes import quotes_of
@@ -88,8 +88,9 @@ def analyze_article(article: ArticleRecord, paragraph_docs: Sequence[Doc], capti
         sentence.mentions = mentions_in(sentence, own_agencies)
     clusters = cluster([m for s in sentences for m in s.mentions])
     resolve_pronouns(sentences, clusters)
+    split_by_gender(clusters)
     actors = actor_records(article, clusters)
-    ids = {key: actor_id_of(c.kind, c.name) for key, c in clusters.items()}
+    ids = {key: actor_id(c, article.article_id) for key, c in clusters.items()}
     mentions = tuple(
         MentionRecord(article_id=article.article_id, content_hash=article.content_hash, text_source=s.source,
                       sentence_id=s.sentence_id, start_char=s.text_offset + s.span.start_char + m.start,

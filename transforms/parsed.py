@@ -70,6 +70,7 @@ class Mention:
     tokens: tuple[int, ...]  # doc token indices
     doc_index: int
     key: str = ""  # cluster key, filled by transforms.actors.cluster
+    gender: str = ""  # "m"/"f" from the honorific before the name ("Mrs.", "Sir"), else ""
 
 
 @dataclass

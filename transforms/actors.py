@@ -359,12 +359,14 @@ def _pronoun_mention(sentence: Sentence, token: Token, label: str, kind: ActorKi
                     token.text, (token.i,), sentence.doc_index, key)
 
 
-def actor_records(article: ArticleRecord, clusters: dict[str, Cluster]) -> list[ArticleActorRecord]:
+def actor_records(article: ArticleRecord, clusters: dict[str, Cluster],
+                  ids: dict[str, str]) -> list[ArticleActorRecord]:
+    """One record per actor of the article; ``ids`` maps each cluster key to its actor id (``actor_id``)."""
     records = []
-    for cluster in clusters.values():
+    for key, cluster in clusters.items():
         aliases = tuple(sorted(n for n in cluster.names if n != cluster.name))
         records.append(ArticleActorRecord(
-            actor_id=actor_id(cluster, article.article_id), article_id=article.article_id,
+            actor_id=ids[key], article_id=article.article_id,
             content_hash=article.content_hash, name=cluster.name, kind=cluster.kind, aliases=aliases,
             mention_count=len(cluster.mentions)))
     return records

@@ -89,8 +89,8 @@ def analyze_article(article: ArticleRecord, paragraph_docs: Sequence[Doc], capti
     clusters = cluster([m for s in sentences for m in s.mentions])
     resolve_pronouns(sentences, clusters)
     split_by_gender(clusters)
-    actors = actor_records(article, clusters)
     ids = {key: actor_id(c, article.article_id) for key, c in clusters.items()}
+    actors = actor_records(article, clusters, ids)
     mentions = tuple(
         MentionRecord(article_id=article.article_id, content_hash=article.content_hash, text_source=s.source,
                       sentence_id=s.sentence_id, start_char=s.text_offset + s.span.start_char + m.start,

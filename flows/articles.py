@@ -14,7 +14,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,10 +136,21 @@ def analyze_file(path: Path, model: str, *, run_id: str = "analyze", batch: int 
     return out
 
 
-def analysis_json(item: Analyzed) -> dict[str, Any]:
+def cluster_analyzed(items: Sequence[Analyzed]) -> dict[str, str]:
+    """event_id -> cluster_id for the body events of every analyzed article, clustered as one corpus
+    (transforms.clusters): events of different articles that tell one real-world event share an id."""
+    from dateline.transforms.clusters import Clusterer, report_of
+
+    reports = [report_of(e, item.outcome.article) for item in items
+               if isinstance(item.outcome, ExtractedPage) and item.outcome.nlp is not None
+               for e in item.outcome.nlp.events if e.text_source == "body"]
+    return Clusterer().assign_all(reports)
+
+
+def analysis_json(item: Analyzed, clusters: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What `dateline analyze` prints for one row: offsets are character offsets into the row's text;
-    caption mentions (none for text input) are left out. Each event's ``cluster_id`` is a hook for
-    cross-article event clusters (None until they exist)."""
+    caption mentions (none for text input) are left out. Each event's ``cluster_id`` comes from
+    ``clusters`` (:func:`cluster_analyzed` over the whole file)."""
     if isinstance(item.outcome, Reject):
         return {"id": item.id, "error": f"{item.outcome.reason}: {item.outcome.detail}"}
     article, nlp = item.outcome.article, item.outcome.nlp
@@ -155,7 +166,8 @@ def analysis_json(item: Analyzed) -> dict[str, Any]:
     body["events"] = [{"event_id": e.event_id, "start": e.sentence_start, "end": e.sentence_end,
                        "event_date": e.event_date.isoformat() if e.event_date else None,
                        "date_precision": e.date_precision, "date_start": e.date_start, "date_end": e.date_end,
-                       "trigger": e.trigger, "actor_ids": list(e.actor_ids), "cluster_id": None}
+                       "trigger": e.trigger, "actor_ids": list(e.actor_ids),
+                       "cluster_id": (clusters or {}).get(e.event_id)}
                       for e in (nlp.events if nlp else ()) if e.text_source == "body"]
     body["dates"] = [{"start": d.start_char, "end": d.end_char, "text": article.text[d.start_char:d.end_char],
                       "value": d.value.isoformat() if d.value else None, "precision": d.precision}

@@ -366,14 +366,15 @@ def analyze(obj: Context, file: Path) -> None:
     FILE is JSON Lines, JSON or CSV (.gz too) with url, title, published_at and text (paragraphs
     separated by blank lines), optional id, authors, language, site_name; news-please and Media
     Cloud field names are read too. Each line has the row's id (else its url), mentions, actors,
-    events, dates and quotes, with character offsets into the given text; a row that gives no
+    events (each with the cluster_id of the real-world event it tells, shared by the file's
+    other reports of it), dates and quotes, with character offsets into the given text; a row that gives no
     article prints {"id": ..., "error": "reason"}. Nothing is stored, no Prefect server is needed.
 
     \b
         dateline analyze articles.jsonl
         dateline analyze stories.csv.gz | jq -c '.events[] | select(.event_date)'
     """
-    from dateline.flows.articles import analysis_json, analyze_file
+    from dateline.flows.articles import analysis_json, analyze_file, cluster_analyzed
 
     try:
         results = analyze_file(file, obj.settings.process.nlp_model)
@@ -381,8 +382,9 @@ def analyze(obj: Context, file: Path) -> None:
         raise click.ClickException(f"cannot read {file}: {exc}") from None
     except DatelineError as exc:
         raise click.ClickException(str(exc)) from None
-    for item in results:  # all rows first: cross-article steps (event clusters) can come in between
-        click.echo(json.dumps(analysis_json(item), ensure_ascii=False))
+    clusters = cluster_analyzed(results)  # across the file's articles: every row is read first
+    for item in results:
+        click.echo(json.dumps(analysis_json(item, clusters), ensure_ascii=False))
 
 
 # --- reading -------------------------------------------------------------------------------

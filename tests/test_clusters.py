@@ -1,0 +1,118 @@
+"""Event clusters: reports of one real-world event across articles (transforms/clusters.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from dateline.flows.cli import cli
+from dateline.transforms.clusters import Cluster, Clusterer, Report
+
+T0 = datetime(2022, 9, 21, 12, tzinfo=UTC)
+
+
+def report(n: int, **values: Any) -> Report:
+    """The n-th report of a mobilization story, changed by ``values``."""
+    base: dict[str, Any] = {
+        "event_id": f"e{n:03d}", "article_id": f"a{n:03d}", "sentence_id": 0, "trigger": "order",
+        "actor_ids": ("putin",), "event_date": date(2022, 9, 21), "date_precision": "day",
+        "date_basis": "explicit", "place": None, "negated": False,
+        "sentence": "Putin ordered a partial mobilization of reservists on Sept. 21.",
+        "site": f"site{n % 3}.example", "url": f"https://site{n % 3}.example/{n}",
+        "published_at": T0 + timedelta(hours=n), "fetched_at": T0 + timedelta(hours=n), "language": "en"}
+    base.update(values)
+    return Report.of(**base)
+
+
+def test_reports_of_one_event_share_a_cluster_with_its_sources():
+    c = Clusterer()
+    ids = c.assign_all([report(1), report(2, sentence="On Sept. 21 Putin ordered the mobilization of reservists."),
+                        report(3, trigger="announce", sentence="Putin announced a partial mobilization of reserves.")])
+    assert len(set(ids.values())) == 1
+    row = c.clusters[ids["e001"]].as_row()
+    assert (row["reports"], row["articles"], row["sites"]) == (3, 3, 3)
+    assert (row["event_date"], row["date_precision"], row["trigger"]) == (date(2022, 9, 21), "day", "order")
+    assert (row["first_article_id"], row["first_url"]) == ("a001", "https://site1.example/1")
+
+
+def test_two_different_days_never_join_however_alike_the_sentences():
+    ids = Clusterer().assign_all([report(1), report(2, event_date=date(2022, 9, 22))])
+    assert ids["e001"] != ids["e002"]
+
+
+def test_a_month_contains_its_days_and_the_spread_is_kept():
+    c = Clusterer()
+    ids = c.assign_all([report(1), report(2, event_date=date(2022, 9, 1), date_precision="month"),
+                        report(3, event_date=None, date_basis=None, published_at=T0 + timedelta(days=5))])
+    assert len(set(ids.values())) == 1
+    row = c.clusters[ids["e001"]].as_row()
+    assert (row["event_date"], row["date_precision"]) == (date(2022, 9, 21), "day")  # the common interval
+    assert (row["date_min"], row["date_max"]) == (date(2022, 9, 1), date(2022, 9, 26))  # what the reports said
+
+
+def test_negation_and_other_actors_keep_events_apart():
+    ids = Clusterer().assign_all([report(1), report(2, negated=True), report(3, actor_ids=("shoigu",))])
+    assert len(set(ids.values())) == 3
+
+
+def test_a_report_dated_by_its_publication_only_joins_events_reported_at_that_time():
+    undated = {"event_date": None, "date_basis": None, "date_precision": None}
+    ids = Clusterer().assign_all([report(1, **undated), report(2, **undated, published_at=T0 + timedelta(days=1)),
+                                  report(3, **undated, published_at=T0 + timedelta(days=30))])
+    assert ids["e001"] == ids["e002"] != ids["e003"]
+
+
+def test_candidates_come_from_the_reports_actors_and_months_only():
+    c = Clusterer()
+    ids = c.assign_all([report(n, actor_ids=(f"actor{n}",)) for n in range(50)]
+                       + [report(99, event_date=date(2019, 1, 5))])
+    assert c.candidates(report(100, event_date=date(2019, 1, 20))) == [c.clusters[ids["e099"]]]
+    assert c.candidates(report(101)) == []  # Putin, but three years later
+    assert c.candidates(report(102, actor_ids=("nobody",))) == []
+
+
+def test_rows_round_trip_so_a_run_continues_what_a_rebuild_computes_in_one_pass():
+    reports = [report(n, actor_ids=(("putin", "shoigu")[n % 2], "kremlin"),
+                      event_date=date(2022, 9, 21 + n % 4), sentence=f"Putin ordered step {n % 5} of the mobilization.")
+               for n in range(40)]
+    one_pass = Clusterer()
+    whole = one_pass.assign_all(reports)
+    first = Clusterer()
+    part = first.assign_all(reports[:25])
+    stored = [Cluster.from_row(c.as_row()) for c in first.clusters.values()]
+    assert [s.as_row() for s in stored] == [c.as_row() for c in first.clusters.values()]
+    part |= Clusterer(stored).assign_all(reports[25:])
+    assert part == whole and len(set(whole.values())) > 1
+
+
+MOBILIZATION = [
+    ("https://news-one.example/a", "Putin orders mobilization",
+     "Russian President Vladimir Putin ordered a partial mobilization of reservists on Sept. 21, 2022, "
+     "in a televised address.\n\nThe order came after Ukraine's counteroffensive."),
+    ("https://other-paper.example/b", "Reservists called up",
+     "On Sept. 21, 2022, Vladimir Putin ordered the partial mobilization of Russian reservists.\n\n"
+     "Thousands of men left the country in the following days."),
+    ("https://third-site.example/c", "A visit to Beijing",
+     "Vladimir Putin visited Beijing on Feb. 4, 2022, and signed a partnership agreement with Xi Jinping."),
+]
+
+
+@pytest.fixture(scope="module")
+def analyzed(tmp_path_factory):
+    path = tmp_path_factory.mktemp("clusters") / "mobilization.jsonl"
+    path.write_text("".join(json.dumps({"url": u, "title": t, "published_at": "2022-09-23T10:00:00Z", "text": x}) + "\n"
+                            for u, t, x in MOBILIZATION))
+    result = CliRunner().invoke(cli, ["analyze", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_analyze_gives_two_reports_of_one_event_one_cluster_id(analyzed):
+    first, second, other = ({e["cluster_id"] for e in row["events"] if e["event_date"] == day}
+                            for row, day in zip(analyzed, ("2022-09-21", "2022-09-21", "2022-02-04"), strict=True))
+    assert len(first) == 1 and first == second
+    assert other and other.isdisjoint(first)
+    assert all(e["cluster_id"] for row in analyzed for e in row["events"])

@@ -1,0 +1,352 @@
+"""Event clusters: the sentences of many reports grouped into the real-world events they tell.
+
+An event row (transforms.events) is one sentence of one article. Reports of one event share actors,
+a compatible date, a trigger (the main verb's lemma) and words; they never disagree on negation.
+``Clusterer`` takes events one at a time, in a fixed order (:func:`order_key`: when the article
+version was fetched, then its id and the sentence), and either adds each to the best compatible
+cluster it already has or opens a new one. Candidates come from an index by (actor, month), never
+from all clusters, so a run costs time linear in its own events. The state of a cluster is all a
+later assignment reads, and it round-trips through a row (:meth:`Cluster.as_row`,
+:meth:`Cluster.from_row`) exactly, so assigning a run's events to the stored clusters gives what
+one pass over every event in the same order gives: a rebuild reproduces the incremental clusters.
+
+The rules are general: no list of verbs or names. Words are compared as lowercased word prefixes
+(``STEM``) with the language's stop words (spaCy's) left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from dateline.transforms.parsed import stable_id
+from dateline.transforms.sitewide import site_of
+
+STEM = 6  # words are compared by their first six letters: "mobilization" and "mobilisation" agree
+WORDS_KEPT = 24  # a cluster keeps its 24 most frequent words (ties: alphabetical), enough to compare with
+JOIN_AT = 0.6  # the score (0-1) from which an event joins a cluster: chosen on the dev splits (bench/event_clusters.py)
+REPORTED_WITHIN = 3  # days: reports dated only by their publication join events reported within this
+LATE_REPORT = 14  # days: how long after an event's own date a report dated by its publication may tell it
+BLOCK_BACK = 1  # months before an event's own month whose clusters are candidates too
+
+Block = tuple[int, int] | str | None  # a month, "*" (any date) or None (a cluster with no date)
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+@cache
+def stop_words(language: str | None) -> frozenset[str]:
+    """spaCy's stop words for the language (none when spaCy has no such language)."""
+    try:
+        from spacy.util import get_lang_class
+
+        return frozenset(w.lower() for w in get_lang_class(language or "en").Defaults.stop_words)
+    except Exception:  # noqa: BLE001 - an unknown language has no stop list: every word counts
+        return frozenset()
+
+
+def words_of(sentence: str, language: str | None) -> frozenset[str]:
+    """The sentence's content words, lowercased and cut to their first STEM letters."""
+    stops = stop_words(language)
+    return frozenset(w[:STEM] for w in (m.lower() for m in _WORD.findall(sentence)) if w not in stops)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One event row as the clustering sees it, with its article's site, URL and times."""
+
+    event_id: str
+    article_id: str
+    sentence_id: int
+    trigger: str | None
+    actor_ids: tuple[str, ...]
+    event_date: date | None
+    date_precision: str | None  # day, month or year
+    date_basis: str | None  # explicit, relative, published
+    place: str | None
+    negated: bool
+    sentence: str
+    site: str | None
+    url: str | None
+    published_at: datetime | None
+    fetched_at: datetime
+    language: str | None = None
+    words: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, **values: Any) -> Report:
+        values.setdefault("words", words_of(values.get("sentence") or "", values.get("language")))
+        values["actor_ids"] = tuple(values.get("actor_ids") or ())
+        values["negated"] = bool(values.get("negated"))
+        return cls(**values)
+
+    @property
+    def own_date(self) -> tuple[date, date] | None:
+        """The interval the sentence's own date expression names (a month: its days), else None."""
+        if self.event_date is None or self.date_basis == "published":
+            return None
+        return interval(self.event_date, self.date_precision)
+
+    @property
+    def reported(self) -> date | None:
+        """The day of the report (its publication), when the sentence itself names no date."""
+        if self.own_date is not None:
+            return None
+        if self.event_date is not None:
+            return self.event_date
+        return self.published_at.date() if self.published_at else None
+
+
+def order_key(report: Report) -> tuple[Any, ...]:
+    """The order events are clustered in, in a run and in a rebuild alike."""
+    return (report.fetched_at, report.article_id, report.sentence_id, report.event_id)
+
+
+def interval(day: date, precision: str | None) -> tuple[date, date]:
+    if precision == "year":
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    if precision == "month":
+        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return date(day.year, day.month, 1), following - timedelta(days=1)
+    return day, day
+
+
+def months(start: date, end: date) -> Iterator[tuple[int, int]]:
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        yield year, month
+        year, month = year + month // 12, month % 12 + 1
+
+
+def _top(counter: Counter[str], kept: int | None = None) -> list[tuple[str, int]]:
+    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ranked[:kept] if kept else ranked
+
+
+@dataclass(slots=True)
+class Cluster:
+    """What is known of one real-world event: everything a later assignment compares with."""
+
+    cluster_id: str
+    negated: bool
+    triggers: Counter[str] = field(default_factory=Counter)
+    actors: Counter[str] = field(default_factory=Counter)
+    words: Counter[str] = field(default_factory=Counter)
+    places: Counter[str] = field(default_factory=Counter)
+    when: tuple[date, date] | None = None  # the intersection of the reports' own dates
+    reported: tuple[date, date] | None = None  # first and last day it was reported on, undated reports
+    spread: tuple[date, date] | None = None  # earliest and latest date any report gives
+    event_id: str = ""  # the representative report
+    sentence: str = ""
+    best: float = -1.0  # the representative's score when it joined
+    first: tuple[datetime | None, str, str | None] = (None, "", None)  # first report: published, article, URL
+    reports: int = 0
+    article_ids: list[str] = field(default_factory=list)
+    sites: list[str] = field(default_factory=list)
+
+    @property
+    def trigger(self) -> str | None:
+        return _top(self.triggers)[0][0] if self.triggers else None
+
+    @property
+    def place(self) -> str | None:
+        return _top(self.places)[0][0] if self.places else None
+
+    @property
+    def date(self) -> tuple[date | None, str | None]:
+        """The date the reports agree on and its precision: the common interval of their own dates
+        (a day, a month, a year), else the first day it was reported on."""
+        if self.when is not None:
+            start, end = self.when
+            if start == end:
+                return start, "day"
+            if (start.year, start.month) == (end.year, end.month):
+                return start, "month"
+            return (start, "year") if start.year == end.year else (start, None)
+        if self.reported is not None:
+            return self.reported[0], "day"
+        return None, None
+
+    def blocks(self) -> Iterator[tuple[str, Block]]:
+        """The (actor, month) keys the cluster is found under; (actor, None) when it has no date, and
+        (actor, "*") always, for the rare report with no date and no publication date."""
+        spans = [s for s in (self.when, self.reported) if s is not None]
+        for actor in self.actors:
+            yield actor, "*"
+            if not spans:
+                yield actor, None
+            for start, end in spans:
+                for month in months(start, end + timedelta(days=LATE_REPORT)):
+                    yield actor, month
+
+    def compatible(self, r: Report) -> bool:
+        """Negation agrees and the dates can be one event's: a report's own date overlaps the cluster's
+        (a month contains its days; two different days never agree); a report dated only by its
+        publication came out within REPORTED_WITHIN days of the cluster's other such reports, and at
+        most LATE_REPORT days after the cluster's own date."""
+        if r.negated != self.negated:
+            return False
+        own, day = r.own_date, r.reported
+        if own is not None:
+            if self.when is not None and (own[1] < self.when[0] or own[0] > self.when[1]):
+                return False
+            # never told as happening after it was already reported
+            return self.reported is None or own[0] <= self.reported[1] + timedelta(days=1)
+        if day is None:
+            return True
+        if self.when is not None:
+            return self.when[0] - timedelta(days=1) <= day <= self.when[1] + timedelta(days=LATE_REPORT)
+        if self.reported is not None:
+            return (self.reported[0] - timedelta(days=REPORTED_WITHIN) <= day
+                    <= self.reported[1] + timedelta(days=REPORTED_WITHIN))
+        return True
+
+    def score(self, r: Report) -> float:
+        """How alike the report and the cluster are, 0-1: the same trigger, the report's words found in
+        the cluster's, the report's actors found in the cluster's, and the place when both name one."""
+        trigger = 1.0 if r.trigger and r.trigger in self.triggers else 0.0
+        kept = {w for w, _ in _top(self.words, WORDS_KEPT)}
+        words = len(r.words & kept) / min(len(r.words), len(kept)) if r.words and kept else 0.0
+        actors = len(set(r.actor_ids) & self.actors.keys()) / len(r.actor_ids) if r.actor_ids else 0.0
+        score = 0.3 * trigger + 0.5 * words + 0.2 * actors
+        if r.place and self.places and r.place not in self.places:
+            score -= 0.1
+        return score
+
+    def add(self, r: Report, score: float) -> None:
+        if r.trigger:
+            self.triggers[r.trigger] += 1
+        self.actors.update(r.actor_ids)
+        self.words.update(r.words)
+        self.words = Counter(dict(_top(self.words, WORDS_KEPT * 2)))  # bounded, the same in every pass
+        if r.place:
+            self.places[r.place] += 1
+        own, day = r.own_date, r.reported
+        if own is not None:
+            self.when = own if self.when is None else (max(own[0], self.when[0]), min(own[1], self.when[1]))
+        elif day is not None:
+            self.reported = (day, day) if self.reported is None else (min(day, self.reported[0]),
+                                                                     max(day, self.reported[1]))
+        for d in (own[0] if own else None, r.event_date if own else day):
+            if d is not None:
+                self.spread = (d, d) if self.spread is None else (min(d, self.spread[0]), max(d, self.spread[1]))
+        if score > self.best:
+            self.best, self.event_id, self.sentence = score, r.event_id, r.sentence
+        first = (r.published_at, r.article_id, r.url)
+        if not self.first[1] or (r.published_at is not None
+                                 and (self.first[0] is None or r.published_at < self.first[0])):
+            self.first = first
+        self.reports += 1
+        if r.article_id not in self.article_ids:
+            self.article_ids.append(r.article_id)
+        if r.site and r.site not in self.sites:
+            self.sites.append(r.site)
+
+    # --- rows -------------------------------------------------------------------------------
+
+    def as_row(self) -> dict[str, Any]:
+        """The cluster as a row of the event_clusters table (its whole state)."""
+        day, precision = self.date
+        triggers, actors, words, places = (_top(c) for c in (self.triggers, self.actors, self.words, self.places))
+        return {
+            "cluster_id": self.cluster_id, "event_date": day, "date_precision": precision,
+            "date_min": self.spread[0] if self.spread else None, "date_max": self.spread[1] if self.spread else None,
+            "trigger": self.trigger, "actor_ids": [a for a, _ in actors], "place": self.place,
+            "negated": self.negated, "sentence": self.sentence, "event_id": self.event_id,
+            "first_reported_at": self.first[0], "first_article_id": self.first[1], "first_url": self.first[2],
+            "reports": self.reports, "articles": len(self.article_ids), "sites": len(self.sites),
+            "site_names": list(self.sites), "article_ids": list(self.article_ids),
+            "triggers": [t for t, _ in triggers], "trigger_counts": [n for _, n in triggers],
+            "actor_counts": [n for _, n in actors], "words": [w for w, _ in words],
+            "word_counts": [n for _, n in words], "places": [p for p, _ in places],
+            "place_counts": [n for _, n in places],
+            "when_start": self.when[0] if self.when else None, "when_end": self.when[1] if self.when else None,
+            "reported_start": self.reported[0] if self.reported else None,
+            "reported_end": self.reported[1] if self.reported else None, "best": self.best,
+        }
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Cluster:
+        def pair(a: str, b: str) -> tuple[date, date] | None:
+            return (row[a], row[b]) if row.get(a) is not None else None
+
+        return cls(
+            cluster_id=row["cluster_id"], negated=bool(row["negated"]),
+            triggers=Counter(dict(zip(row["triggers"], row["trigger_counts"], strict=True))),
+            actors=Counter(dict(zip(row["actor_ids"], row["actor_counts"], strict=True))),
+            words=Counter(dict(zip(row["words"], row["word_counts"], strict=True))),
+            places=Counter(dict(zip(row["places"], row["place_counts"], strict=True))),
+            when=pair("when_start", "when_end"), reported=pair("reported_start", "reported_end"),
+            spread=pair("date_min", "date_max"), event_id=row["event_id"], sentence=row["sentence"],
+            best=row["best"], first=(row["first_reported_at"], row["first_article_id"], row["first_url"]),
+            reports=row["reports"], article_ids=list(row["article_ids"]), sites=list(row["site_names"]))
+
+
+class Clusterer:
+    """Assigns reports to clusters, one at a time; starts from stored clusters (or none)."""
+
+    def __init__(self, clusters: Iterable[Cluster] = (), join_at: float = JOIN_AT) -> None:
+        self.join_at = join_at
+        self.clusters: dict[str, Cluster] = {}
+        self.index: dict[tuple[str, Block], set[str]] = {}
+        self.touched: set[str] = set()
+        for c in clusters:
+            self.clusters[c.cluster_id] = c
+            self._index(c)
+
+    def _index(self, c: Cluster) -> None:
+        for key in c.blocks():
+            self.index.setdefault(key, set()).add(c.cluster_id)
+
+    def candidates(self, r: Report) -> list[Cluster]:
+        """The clusters sharing an actor with the report in the months the report can be about."""
+        own, day = r.own_date, r.reported
+        keys: list[Block] = ["*"]
+        if own is not None:
+            keys = [*months(own[0] - timedelta(days=31 * BLOCK_BACK), own[1]), None]
+        elif day is not None:
+            keys = [*months(day - timedelta(days=LATE_REPORT + 31 * BLOCK_BACK), day), None]
+        seen: dict[str, Cluster] = {}
+        for actor in dict.fromkeys(r.actor_ids):
+            for month in keys:
+                for cid in self.index.get((actor, month), ()):
+                    seen.setdefault(cid, self.clusters[cid])
+        return sorted(seen.values(), key=lambda c: c.cluster_id)
+
+    def assign(self, r: Report) -> str:
+        """The id of the cluster the report joins (a new one when none is close enough)."""
+        best, best_score = None, self.join_at
+        if r.actor_ids and r.trigger:
+            for c in self.candidates(r):  # sorted by id: ties go to the smallest id, in every pass
+                if c.compatible(r) and (s := c.score(r)) >= best_score and (best is None or s > best_score):
+                    best, best_score = c, s
+        if best is None:
+            best = Cluster(cluster_id=stable_id("event-cluster", r.event_id), negated=r.negated)
+            self.clusters[best.cluster_id] = best
+            best_score = self.join_at  # the founding report stays representative until one scores higher
+        best.add(r, best_score)
+        self._index(best)
+        self.touched.add(best.cluster_id)
+        return best.cluster_id
+
+    def assign_all(self, reports: Iterable[Report]) -> dict[str, str]:
+        """event_id -> cluster_id for the reports, taken in :func:`order_key` order."""
+        return {r.event_id: self.assign(r) for r in sorted(reports, key=order_key)}
+
+
+def report_of(event: Any, article: Any) -> Report:
+    """The Report of an EventRecord of an ArticleRecord. Its site is the article's registered domain
+    ("apnews.com" however the page spells its name), the page's site name for an article with no URL."""
+    site = site_of(article.domain) if article.domain else article.site_name
+    return Report.of(
+        event_id=event.event_id, article_id=event.article_id, sentence_id=event.sentence_id,
+        trigger=event.trigger, actor_ids=event.actor_ids, event_date=event.event_date,
+        date_precision=event.date_precision, date_basis=event.date_basis, place=event.place,
+        negated=event.negated, sentence=event.sentence, site=site,
+        url=article.url, published_at=article.published_at, fetched_at=article.fetched_at,
+        language=article.language)

@@ -65,6 +65,7 @@ bench: $(STAMP)
 quality: $(STAMP)
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/nlp_quality.py
+	$(BIN)/python bench/event_clusters.py
 
 # mypy reads the package as it is installed, `dateline.flows` and so on: build/typecheck/dateline
 # links to the top-level folders (the editable install maps them with an import hook mypy cannot follow)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from coref import clusters_of, score, wrong_merges  # noqa: E402
 from dateline.flows.nlp import add_nlp, load_model  # noqa: E402
-from dateline.transforms.clusters import JOIN_AT, Clusterer, report_of  # noqa: E402
+from dateline.transforms.clusters import JOIN_AT, SAME_ARTICLE, Clusterer, report_of  # noqa: E402
 from gold import gold_page, read_jsonl  # noqa: E402
 
 GOLD = REPO.parent / "shared" / "nlpgold"
@@ -67,7 +67,8 @@ def gold_mentions(doc: dict[str, Any], corpus: str) -> list[tuple[int, int, str,
     return out
 
 
-def cluster_docs(docs: list[dict[str, Any]], offset_of: dict[str, int], join_at: float) -> dict[str, list]:
+def cluster_docs(docs: list[dict[str, Any]], offset_of: dict[str, int], join_at: float,
+                 same_article: float) -> dict[str, list]:
     """doc id -> [(sentence start, sentence end, cluster id, trigger)] in the gold text's offsets."""
     from datetime import date
 
@@ -85,7 +86,7 @@ def cluster_docs(docs: list[dict[str, Any]], offset_of: dict[str, int], join_at:
                 reports.append(report_of(e, a))
                 spans[e.event_id] = (a.article_id, e.sentence_start + offset_of[a.article_id],
                                      e.sentence_end + offset_of[a.article_id], e.trigger)
-    assigned = Clusterer(join_at=join_at).assign_all(reports)
+    assigned = Clusterer(join_at=join_at, same_article=same_article).assign_all(reports)
     out: dict[str, list] = {d["doc_id"]: [] for d in docs}
     for event_id, cluster_id in assigned.items():
         doc_id, s, e, trigger = spans[event_id]
@@ -103,8 +104,8 @@ def lemmas_of(texts: list[str]) -> dict[str, str]:
 
 
 def score_corpus(name: str, docs: list[dict[str, Any]], corpus: str, split_of: dict[str, str],
-                 offset_of: dict[str, int], join_at: float) -> list[dict[str, Any]]:
-    found = cluster_docs(docs, offset_of, join_at)
+                 offset_of: dict[str, int], join_at: float, same_article: float) -> list[dict[str, Any]]:
+    found = cluster_docs(docs, offset_of, join_at, same_article)
     mentions = {d["doc_id"]: gold_mentions(d, corpus) for d in docs}
     lemma = lemmas_of(sorted({m[2] for ms in mentions.values() for m in ms}))
     rows = []
@@ -162,13 +163,14 @@ def share_wrong(key: dict[Hashable, Hashable], response: dict[Hashable, Hashable
     return wrong_merges(key, response) / total if total else None
 
 
-def score_event_clusters(gold: Path, join_at: float = JOIN_AT) -> list[dict[str, Any]]:
+def score_event_clusters(gold: Path, join_at: float = JOIN_AT, same_article: float = SAME_ARTICLE
+                         ) -> list[dict[str, Any]]:
     ecb = [d for d in read_jsonl(gold / "ecbplus.dev.jsonl.gz") if ecb_split(d["topic"])]
     rows = score_corpus("ECB+", ecb, "ecb", {d["doc_id"]: ecb_split(d["topic"]) or "" for d in ecb},
-                        {d["doc_id"]: 0 for d in ecb}, join_at)
+                        {d["doc_id"]: 0 for d in ecb}, join_at, same_article)
     meantime = [d for d in read_jsonl(gold / "meantime.dev.jsonl.gz") if d["topic"] in MEANTIME_SPLITS]
     rows += score_corpus("MEANTIME", meantime, "meantime", {d["doc_id"]: MEANTIME_SPLITS[d["topic"]] for d in meantime},
-                         {d["doc_id"]: body_start(d["text"], 2) for d in meantime}, join_at)
+                         {d["doc_id"]: body_start(d["text"], 2) for d in meantime}, join_at, same_article)
     return rows
 
 
@@ -185,15 +187,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gold", type=Path, default=GOLD)
     parser.add_argument("--join-at", type=float, default=JOIN_AT)
+    parser.add_argument("--same-article", type=float, default=SAME_ARTICLE)
     args = parser.parse_args()
     if not (args.gold / "ecbplus.dev.jsonl.gz").exists():
         print(f"no gold data in {args.gold} (../shared/nlpgold is not in a user's clone): nothing measured")
         return 0
     started = time.perf_counter()
-    rows = score_event_clusters(args.gold, args.join_at)
+    rows = score_event_clusters(args.gold, args.join_at, args.same_article)
     print(table(rows))
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps({"join_at": args.join_at, "seconds": round(time.perf_counter() - started, 1),
+    seconds = round(time.perf_counter() - started, 1)
+    OUTPUT.write_text(json.dumps({"join_at": args.join_at, "same_article": args.same_article, "seconds": seconds,
                                   "rows": rows}, indent=2, default=str))
     return 0
 

@@ -29,6 +29,31 @@ VIEWS: dict[str, str] = {
     "actor_events": "an actor in an event of a current article version, with the article's URL, site and story",
     "actor_volume": "an actor's mentions in one current, dated article version, with its UTC publication day",
     "mention_days": "all mentions of current, dated article versions on one UTC publication day",
+    "event_clusters": "a real-world event, told by one or many reports (events) across articles and sites",
+    "event_cluster_members": "an event (one report) and the event cluster it belongs to",
+    "event_cluster_revisions": "an event cluster's whole state as one run left it (event_clusters: the latest)",
+}
+
+# what the columns of the event cluster views mean (the rest are the events' columns of the same name)
+CLUSTER_COLUMNS = {
+    "cluster_id": "the real-world event (event_cluster_members maps each event_id to it)",
+    "event_date": "the date the reports agree on (the common part of their own dates; else the first day reported)",
+    "date_precision": "day, month or year: how precise event_date is",
+    "date_min": "the earliest day the reports' own dates allow (else the first day it was reported)",
+    "date_max": "the latest day the reports' own dates allow: date_min < date_max shows reports differing",
+    "trigger": "the reports' most frequent main-verb lemma",
+    "actor_ids": "every actor of its reports, the most frequent first",
+    "place": "the place its reports name most",
+    "sentence": "the most representative report's sentence",
+    "event_id": "the most representative report (events.event_id)",
+    "first_reported_at": "when the first report of it was published",
+    "first_article_id": "the article of the first report",
+    "first_url": "the URL of the first report",
+    "reports": "how many events (sentences) told it",
+    "articles": "how many articles told it",
+    "sites": "how many sites (registered domains) told it",
+    "site_names": "those sites",
+    "revision": "the run that wrote this state: higher is later",
 }
 
 _FIELD = re.compile(r"^\s+(?P<name>\w+): [^#]+?(?:\s+#\s*(?P<doc>.+))?$")
@@ -59,6 +84,8 @@ def described() -> dict[str, str]:
 def meaning(view: str, column: str) -> str:
     """What a column of a view means: its table's field comment, or the comment of the table that
     defines a column of that name (an actor_events.event_date is an events.event_date)."""
+    if view in ("event_clusters", "event_cluster_revisions") and column in CLUSTER_COLUMNS:
+        return CLUSTER_COLUMNS[column]
     if view in TABLES:
         doc = column_docs(TABLES[view].record).get(column, "")
         if doc:
@@ -67,7 +94,7 @@ def meaning(view: str, column: str) -> str:
         doc = column_docs(table.record).get(column, "")
         if doc:
             return f"{doc} ({table.name}.{column})" if view != table.name else doc
-    return ""
+    return CLUSTER_COLUMNS.get(column, "") if view == "event_cluster_members" else ""
 
 
 def columns(con: Any, view: str) -> list[tuple[str, str, str]]:

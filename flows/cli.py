@@ -584,7 +584,7 @@ def query(obj: Context, name: str, params: tuple[tuple[str, str], ...], fmt: str
 # --- timeline / actors ---------------------------------------------------------------------
 
 ACTOR_KINDS: tuple[str, ...] = get_args(ActorKind)
-TIMELINE_TABLE = ("event_date", "trigger", "sentence", "url")  # the --format table columns
+TIMELINE_TABLE = ("event_date", "trigger", "reports", "sites", "sentence", "url")  # the --format table columns
 # the same name-or-alias match as the saved actor queries, to tell "no such actor" from "no events"
 _ACTOR_EXISTS = "select count(*) from actor_named($actor)"
 
@@ -616,7 +616,7 @@ def _timeline_table(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
 
     def batches() -> Iterator[pa.RecordBatch]:
         for batch in reader:
-            columns = [batch.column(c) for c in TIMELINE_TABLE[1:]]
+            columns = [batch.column(c).cast(pa.string()) for c in TIMELINE_TABLE[1:]]
             yield pa.RecordBatch.from_arrays(
                 [event_days(batch.column("event_date"), batch.column("date_precision")), *columns], schema=schema)
 
@@ -638,27 +638,76 @@ def timeline_batches(con: Any, actor: str, since: str = "", until: str = "", abo
     return reader
 
 
+# every current report of the timeline's events: a cluster's members, or the event itself when it has none
+_EVENT_REPORTS = """
+with shown as (
+    select unnest($events) as event_id, unnest($clusters) as cluster_id, generate_subscripts($events, 1) as at
+)
+select s.at, a.published_at, coalesce(a.site_name, a.domain) as site, a.url, e.sentence, e.event_id
+from shown as s
+join event_cluster_members as m on m.cluster_id = s.cluster_id
+join events as e on e.event_id = m.event_id
+join articles_current as a on a.article_id = e.article_id and a.content_hash = e.content_hash
+union all
+select s.at, a.published_at, coalesce(a.site_name, a.domain), a.url, e.sentence, e.event_id
+from shown as s
+join events as e on e.event_id = s.event_id
+join articles_current as a on a.article_id = e.article_id and a.content_hash = e.content_hash
+where s.cluster_id is null
+order by 1, 2 nulls last, 4, 6
+"""
+REPORTS_TABLE = ("event_date", "trigger", "reports", "published_at", "site", "url", "sentence")
+
+
+def timeline_reports(con: Any, timeline: pa.Table) -> pa.Table:
+    """Every report of each timeline event, under it: the event's date, trigger and report count, then
+    each report's publication time, site, URL and sentence (the first report of an event first)."""
+    events = timeline.column("event_id").to_pylist()
+    clusters = timeline.column("cluster_id").to_pylist()
+    reports = con.sql(_EVENT_REPORTS, params={"events": events, "clusters": clusters}).to_arrow_table()
+    at = reports.column("at")
+    import pyarrow.compute as pc
+
+    index = pc.subtract(at, 1)
+    days = event_days(timeline.column("event_date"), timeline.column("date_precision"))
+    return pa.table({
+        "event_date": pc.take(days, index), "trigger": pc.take(timeline.column("trigger"), index),
+        "reports": pc.take(timeline.column("reports"), index), "published_at": reports.column("published_at"),
+        "site": reports.column("site"), "url": reports.column("url"), "sentence": reports.column("sentence"),
+        "event_id": reports.column("event_id"), "cluster_id": pc.take(timeline.column("cluster_id"), index)})
+
+
 @cli.command()
 @click.argument("actor")
 @click.option("--since", callback=_iso_date, metavar="DATE", help="Only events on or after this day (2022-02-24).")
 @click.option("--until", callback=_iso_date, metavar="DATE", help="Only events on or before this day.")
-@click.option("--about", default="", metavar="WORD", help="Only events whose sentence contains WORD (any case).")
+@click.option("--about", default="", metavar="WORD", help="Only events a report of which contains WORD (any case).")
+@click.option("--reports", "with_reports", is_flag=True, help="List every report of each event under it.")
 @format_option()
 @click.pass_obj
-def timeline(obj: Context, actor: str, since: str, until: str, about: str, fmt: str) -> None:
+def timeline(obj: Context, actor: str, since: str, until: str, about: str, with_reports: bool, fmt: str) -> None:
     """What happened with ACTOR (a name or alias, any case), in date order (sql/actor_timeline.sql).
 
-    Each row is a sentence naming the actor, dated by the text ("last month" -> '2022-12') or else
-    by the article; undated events come last. The table shows the date, verb, sentence and URL;
-    csv, json and jsonl give every column.
+    Each row is one event: the reports of it in every article and site share a row (event clusters),
+    told by its most representative sentence, dated by the text ("last month" -> '2022-12') or else
+    by the articles; undated events come last. `reports` and `sites` count who told it. The table
+    shows the date, verb, counts, sentence and first report's URL; csv, json and jsonl give every
+    column. --reports lists each event's reports under it: when, which site, URL and sentence.
 
     \b
         dateline timeline putin
+        dateline timeline putin --reports --since 2022-09-01
         dateline timeline "Vladimir Putin" --since 2022-02-24 --about mobilization --format csv
     """
 
     con = read_connection(obj)
     reader = timeline_batches(con, actor, since, until, about)
+    if with_reports:
+        listed = timeline_reports(con, reader.read_all())
+        if fmt == "table":
+            listed = listed.select(REPORTS_TABLE).cast(pa.schema([(c, pa.string()) for c in REPORTS_TABLE]))
+        print_batches(pa.RecordBatchReader.from_batches(listed.schema, listed.to_batches()), fmt)
+        return
     print_batches(_timeline_table(reader) if fmt == "table" else reader, fmt)
 
 

@@ -30,6 +30,7 @@ import trafilatura
 from dateline.flows import store
 from dateline.flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw
 from dateline.flows.archive import WarcArchive
+from dateline.flows.clusters import cluster_run
 from dateline.flows.config import ConfigError, DatelineError, Settings, Sources
 from dateline.flows.dedup import assign_groups
 from dateline.flows.lock import data_dir_lock
@@ -242,6 +243,7 @@ def load_run(processed: Path, run_id: str, tx: Transaction) -> dict[str, tuple[i
     if index.exists():
         tx.add(RAW_INDEX.name, [index])
     store.refresh_derived(tx)
+    cluster_run(tx)  # the run's events into event clusters, in the same snapshot (flows/clusters.py)
     load_site_lines(processed, run_id)  # the run's site evidence, for later runs' boilerplate (flows/sitelines.py)
     return loaded
 

@@ -118,12 +118,14 @@ def actor_report(con: duckdb.DuckDBPyConnection, actor: str, *, since: str = "",
 def _timeline_section(events: Sequence[dict[str, Any]]) -> Section:
     chart_rows = pages.timeline_rows(events)
     undated = len(events) - len(chart_rows)
-    table = Table(("date", "precision", "basis", "verb", "sentence", "article"), [
+    table = Table(("date", "precision", "basis", "verb", "sentence", "reports", "sites", "article"), [
         (pages.event_span(e["event_date"], e["date_precision"]).label if e["event_date"] else "undated",
-         e["date_precision"], e["date_basis"], e["trigger"], e["sentence"], Link(e["site"] or e["url"], e["url"]))
+         e["date_precision"], e["date_basis"], e["trigger"], e["sentence"], e["reports"], e["sites"],
+         Link(e["site"] or e["url"], e["url"]))
         for e in events])
-    note = ("A day is a point, a month or a year a bar over its days. Hover a mark for its sentence, "
-            "click it to open the article (sql/actor_timeline.sql; a story carried by many sites counts once).")
+    note = ("A day is a point, a month or a year a bar over its days; the more reports told an event, the "
+            "larger its mark. Hover a mark for its sentence, click it to open the article "
+            "(sql/actor_timeline.sql: each event once, however many articles and sites reported it).")
     extra = [f"{_plural(undated, 'event')} without a date of {'its' if undated == 1 else 'their'} own "
              "only in the table."] if undated else []
     return Section("timeline", f"Events ({len(events)})", note,

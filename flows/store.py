@@ -462,6 +462,9 @@ def compact(processed: Path, raw: Path | None = None, tx: Transaction | None = N
             log.info("derived tables computed: %s", ", ".join(f"{name} {rows} rows" for name, rows in counts.items()))
         else:
             merge_deltas(tx, at=1)
+    from dateline.flows.clusters import compact_clusters  # it imports this module
+
+    compact_clusters(tx)
     if own and (done or tx.tables != tx.base.tables):
         tx.commit()
     return done
@@ -589,6 +592,20 @@ DERIVED_TABLES = (
 SUPERSEDED = Derived("derived_superseded", pa.schema([("article_id", _S), ("content_hash", _S)]),
                      ("article_id", "content_hash"))
 PER_VERSION = ("actor_events", "actor_volume")  # rows of one article version: left out once it is superseded
+
+# Event clusters (flows/clusters.py writes them, after the derived tables): each touched cluster's whole
+# state as a new revision (the view event_clusters keeps each cluster's latest), and event -> cluster.
+_D, _TS, _LS, _LI = pa.date32(), pa.timestamp("us", tz="UTC"), pa.list_(_S), pa.list_(pa.int64())
+CLUSTER_REVISIONS = snapshot.register("event_cluster_revisions", pa.schema([
+    ("cluster_id", _S), ("revision", pa.int64()), ("event_date", _D), ("date_precision", _S), ("date_min", _D),
+    ("date_max", _D), ("trigger", _S), ("actor_ids", _LS), ("place", _S), ("negated", pa.bool_()), ("sentence", _S),
+    ("event_id", _S), ("first_reported_at", _TS), ("first_article_id", _S), ("first_url", _S),
+    ("reports", pa.int64()), ("articles", pa.int64()), ("sites", pa.int64()), ("site_names", _LS),
+    ("article_ids", _LS), ("triggers", _LS), ("trigger_counts", _LI), ("actor_counts", _LI), ("words", _LS),
+    ("word_counts", _LI), ("places", _LS), ("place_counts", _LI), ("when_start", _D), ("when_end", _D),
+    ("reported_start", _D), ("reported_end", _D), ("best", pa.float64())]))
+CLUSTER_MEMBERS = snapshot.register("event_cluster_members", pa.schema([
+    ("event_id", _S), ("cluster_id", _S), ("article_id", _S), ("content_hash", _S), ("revision", pa.int64())]))
 
 for _table in TABLES.values():
     snapshot.register(_table.name, _table.schema, "raw" if _table is RAW_INDEX else "processed", _table.partition)

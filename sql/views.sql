@@ -67,6 +67,20 @@ select * from read_parquet(${events}, union_by_name = true);
 create or replace view quotes as
 select * from read_parquet(${quotes}, union_by_name = true);
 
+-- one row per real-world event, told by one or many reports (flows/clusters.py): the date the reports
+-- agree on (date_min and date_max: the spread of what they said), the representative sentence and
+-- event, the first report, and how many reports, articles and sites told it. Each cluster's latest
+-- revision; event_cluster_members maps every event_id to its cluster_id.
+create or replace view event_clusters as
+select cluster_id, event_date, date_precision, date_min, date_max, trigger, actor_ids, place, negated, sentence,
+       event_id, first_reported_at, first_article_id, first_url, reports, articles, sites, site_names
+from read_parquet(${event_cluster_revisions}, union_by_name = true)
+qualify row_number() over (partition by cluster_id order by revision desc) = 1;
+
+create or replace view event_cluster_members as
+select event_id, cluster_id, article_id, content_hash
+from read_parquet(${event_cluster_members}, union_by_name = true);
+
 -- Derived, actor-first tables for the per-actor queries: actor_names, actor_events, actor_volume and
 -- mention_days, each defined here as dateline_internal.<name>_computed, from the tables. flows/store.py
 -- stores them beside the tables, sorted by actor, in the same snapshot as the rows they derive from

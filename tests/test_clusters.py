@@ -50,7 +50,7 @@ def test_a_month_contains_its_days_and_the_spread_is_kept():
     assert len(set(ids.values())) == 1
     row = c.clusters[ids["e001"]].as_row()
     assert (row["event_date"], row["date_precision"]) == (date(2022, 9, 21), "day")  # the common interval
-    assert (row["date_min"], row["date_max"]) == (date(2022, 9, 1), date(2022, 9, 26))  # what the reports said
+    assert (row["date_min"], row["date_max"]) == (date(2022, 9, 1), date(2022, 9, 30))  # what the reports said
 
 
 def test_negation_and_other_actors_keep_events_apart():
@@ -116,3 +116,86 @@ def test_analyze_gives_two_reports_of_one_event_one_cluster_id(analyzed):
     assert len(first) == 1 and first == second
     assert other and other.isdisjoint(first)
     assert all(e["cluster_id"] for row in analyzed for e in row["events"])
+
+
+# --- in the store: a run's events join the stored clusters, in the run's snapshot ----------------------
+
+LATER = ("https://late-wire.example/d", "Mobilization, a year on",
+         "A year ago, on Sept. 21, 2022, Vladimir Putin ordered a partial mobilization of reservists.")
+
+
+def articles_file(path, rows, published="2022-09-23T10:00:00Z"):
+    path.write_text("".join(json.dumps({"url": u, "title": t, "published_at": published, "text": x}) + "\n"
+                            for u, t, x in rows))
+    return path
+
+
+def clusters_of(data) -> dict[str, Any]:
+    from dateline.flows import store
+
+    with store.connect(data / "processed", data / "raw") as con:
+        members = con.sql("select cluster_id, list(event_id order by event_id) from event_cluster_members "
+                          "group by 1").fetchall()
+        rows = con.sql("select cluster_id, reports, articles, sites, event_date, first_url from event_clusters "
+                       "order by cluster_id").fetchall()
+        body = con.sql("select count(*) from events where text_source = 'body'").fetchall()[0][0]
+        revisions = con.sql("select count(*) from event_cluster_revisions").fetchall()[0][0]
+    return {"members": sorted(tuple(m) for _, m in members), "rows": rows, "body_events": body,
+            "revisions": revisions}
+
+
+@pytest.fixture(scope="module")
+def stored(prefect_harness, tmp_path_factory):
+    root = tmp_path_factory.mktemp("stored")
+    data = root / "data"
+
+    def run(path):
+        result = CliRunner().invoke(cli, ["--data-dir", str(data), "run", "--articles", str(path), "--workers", "1"],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+
+    run(articles_file(root / "first.jsonl", MOBILIZATION))
+    first = clusters_of(data)
+    run(articles_file(root / "second.jsonl", [LATER], published="2023-09-21T08:00:00Z"))
+    second = clusters_of(data)
+    timeline = CliRunner().invoke(cli, ["--data-dir", str(data), "timeline", "vladimir putin", "--format", "json"],
+                                  catch_exceptions=False)
+    reports = CliRunner().invoke(cli, ["--data-dir", str(data), "timeline", "vladimir putin", "--reports",
+                                               "--format", "json"],
+                                 catch_exceptions=False)
+    rebuild = CliRunner().invoke(cli, ["--data-dir", str(data), "reprocess", "--rebuild", "--workers", "1"],
+                                 catch_exceptions=False)
+    assert rebuild.exit_code == 0, rebuild.stderr
+    return first, second, json.loads(timeline.stdout), json.loads(reports.stdout), clusters_of(data)
+
+
+def mobilization(state):
+    return next(r for r in state["rows"] if r[4] == date(2022, 9, 21) and r[1] > 1)
+
+
+def test_every_stored_event_has_a_cluster(stored):
+    first, second, *_ = stored
+    for state in (first, second):
+        assert sum(len(m) for m in state["members"]) == state["body_events"] > 0
+
+
+def test_a_later_run_adds_its_report_to_the_stored_cluster(stored):
+    first, second, *_ = stored
+    before, after = mobilization(first), mobilization(second)
+    assert before[0] == after[0]  # the same cluster id
+    assert (before[1], before[3]) == (2, 2) and (after[1], after[3]) == (3, 3)
+    assert after[5] == MOBILIZATION[0][0] or after[5] == MOBILIZATION[1][0]  # first reported in the first run
+    assert second["revisions"] > len(second["rows"])  # the run wrote the cluster again, as a new revision
+
+
+def test_timeline_shows_the_event_once_with_its_reports(stored):
+    _, second, timeline, reports, _ = stored
+    told = [r for r in timeline if r["event_date"] == "2022-09-21" and r["trigger"] == "order"]
+    assert len(told) == 1 and (told[0]["reports"], told[0]["sites"]) == (3, 3)
+    listed = [r for r in reports if r["cluster_id"] == told[0]["cluster_id"]]
+    assert sorted(r["url"] for r in listed) == sorted([MOBILIZATION[0][0], MOBILIZATION[1][0], LATER[0]])
+
+
+def test_a_rebuild_gives_the_same_clusters(stored):
+    _, second, _, _, rebuilt = stored
+    assert rebuilt["members"] == second["members"] and rebuilt["rows"] == second["rows"]

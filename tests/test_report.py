@@ -460,6 +460,17 @@ def test_timeline_rows_skip_undated_events_and_keep_alike_events_apart():
     assert (rows[0]["start"], rows[0]["end"]) == ("2023-01-04T00:00:00Z", "2023-01-05T00:00:00Z")
 
 
+def test_timeline_chart_sizes_a_mark_by_how_often_the_event_was_reported():
+    rows = pages.timeline_rows([event_row("Told once.", date(2023, 1, 4)) | {"reports": 1, "sites": 1},
+                                event_row("Told by many.", date(2023, 1, 5)) | {"reports": 9, "sites": 4}])
+    assert [(r["reports"], r["sites"]) for r in rows] == [(1, 1), (9, 4)]
+    spec = pages.timeline_chart(rows)
+    sizes = [layer["encoding"]["size"] for layer in spec["layer"]]
+    assert all(s["field"] == "reports" for s in sizes)
+    points = sizes[1]["scale"]
+    assert points["domain"] == [1, 9] and points["range"][0] < points["range"][1]
+
+
 def test_only_web_urls_become_links():
     rows = pages.timeline_rows([event_row("A.", date(2023, 1, 4), url="javascript:alert(1)")])
     assert rows[0]["href"] is None and rows[0]["url"] == "javascript:alert(1)"

@@ -300,7 +300,7 @@ def test_derived_tables_hold_current_versions_only_and_both_actors_of_a_shared_a
         rows = con.execute(store.read_query("actor_timeline"), {"actor": "putin", "since": "", "until": "",
                                                                  "about": ""}).fetchall()
     # a1 and its copy a3 both say "Vladimir Putin said thing 0." once; X's sentence in a1 counts for "putin"
-    assert [r[-1] for r in rows] == ["a1-h-2", "a1-h-1", "a1-h-0", "a2-new-1", "a4-h-0"]
+    assert [r[8] for r in rows] == ["a1-h-2", "a1-h-1", "a1-h-0", "a2-new-1", "a4-h-0"]  # r[8]: event_id
 
 
 def snapshot_id(con: duckdb.DuckDBPyConnection) -> int:

@@ -149,7 +149,9 @@ def test_timeline_finds_actor_by_alias_in_any_case_in_date_order_undated_last(co
     assert [r["event_date"] for r in rows] == [date(1942, 1, 1), date(2022, 12, 1), date(2023, 1, 4), None]
     assert rows[1] | {"sentence": None} == {
         "event_date": date(2022, 12, 1), "date_precision": "month", "date_basis": "explicit", "trigger": "order",
-        "sentence": None, "url": "https://x.example/1", "title": "T1", "site": "Wire", "event_id": "e1"}
+        "sentence": None, "url": "https://x.example/1", "title": "T1", "site": "Wire", "event_id": "e1",
+        "reports": 1, "sites": 1, "date_min": date(2022, 12, 1), "date_max": date(2022, 12, 1),
+        "first_url": "https://x.example/1", "cluster_id": None}  # loaded without the pipeline: no clusters
 
 
 @pytest.mark.parametrize("actor", ["Vladimir Putin", "VLADIMIR VLADIMIROVICH PUTIN", "Putin"])
@@ -250,9 +252,9 @@ def test_cli_timeline_table_renders_dates_at_their_precision(runner, data_dir):
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["event_date", "trigger", "sentence", "url"]
+    assert lines[0].split() == ["event_date", "trigger", "reports", "sites", "sentence", "url"]
     assert [line.split()[0] for line in lines[2:]] == ["1942", "2022-12", "2023-01-04", "deny"]  # undated: blank
-    assert lines[3].startswith("2022-12     order    Last month Putin ordered")
+    assert lines[3].startswith("2022-12     order    1        1      Last month Putin ordered")
     assert lines[3].endswith("https://x.example/1")
 
 
@@ -263,21 +265,24 @@ def test_cli_timeline_json_gives_every_column(runner, data_dir):
     assert json.loads(result.stdout) == [{
         "event_date": "2022-12-01", "date_precision": "month", "date_basis": "explicit", "trigger": "order",
         "sentence": "Last month Putin ordered a partial mobilization for the war in Ukraine.",
-        "url": "https://x.example/1", "title": "T1", "site": "Wire", "event_id": "e1"}]
+        "url": "https://x.example/1", "title": "T1", "site": "Wire", "event_id": "e1", "reports": 1, "sites": 1,
+        "date_min": "2022-12-01", "date_max": "2022-12-01", "first_url": "https://x.example/1", "cluster_id": None}]
 
 
 def test_cli_timeline_about_and_csv(runner, data_dir):
     result = invoke(runner, data_dir, "timeline", "putin", "--about", "siege", "--format", "csv")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "event_date,date_precision,date_basis,trigger,sentence,url,title,site,event_id",
-        "1942-01-01,year,explicit,recall,Putin recalled the siege of 1942.,https://x.example/2,T2,Wire,e4"]
+        "event_date,date_precision,date_basis,trigger,sentence,url,title,site,event_id,reports,sites,date_min,"
+        "date_max,first_url,cluster_id",
+        "1942-01-01,year,explicit,recall,Putin recalled the siege of 1942.,https://x.example/2,T2,Wire,e4,1,1,"
+        "1942-01-01,1942-01-01,https://x.example/2,"]
 
 
 def test_cli_timeline_actor_without_matching_events_prints_only_the_header(runner, data_dir):
     result = invoke(runner, data_dir, "timeline", "Kremlin", "--about", "nothing like this")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0].split() == ["event_date", "trigger", "sentence", "url"]
+    assert result.stdout.splitlines()[0].split() == ["event_date", "trigger", "reports", "sites", "sentence", "url"]
     assert len(result.stdout.splitlines()) == 2
 
 

@@ -24,11 +24,13 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
+from dateline.transforms.events import REPORTING_VERBS
 from dateline.transforms.parsed import stable_id
 from dateline.transforms.sitewide import site_of
 
 STEM = 6  # words are compared by their first six letters: "mobilization" and "mobilisation" agree
 WORDS_KEPT = 24  # a cluster keeps its 24 most frequent words (ties: alphabetical), enough to compare with
+SAME_ARTICLE = 0.1  # how much higher the score of a sentence joining its own article's event must be
 JOIN_AT = 0.6  # the score (0-1) from which an event joins a cluster: chosen on the dev splits (bench/event_clusters.py)
 REPORTED_WITHIN = 3  # days: reports dated only by their publication join events reported within this
 LATE_REPORT = 14  # days: how long after an event's own date a report dated by its publication may tell it
@@ -140,7 +142,7 @@ class Cluster:
     places: Counter[str] = field(default_factory=Counter)
     when: tuple[date, date] | None = None  # the intersection of the reports' own dates
     reported: tuple[date, date] | None = None  # first and last day it was reported on, undated reports
-    spread: tuple[date, date] | None = None  # earliest and latest date any report gives
+    spread: tuple[date, date] | None = None  # the hull of the reports' own dates (a year report: its year)
     event_id: str = ""  # the representative report
     sentence: str = ""
     best: float = -1.0  # the representative's score when it joined
@@ -185,10 +187,10 @@ class Cluster:
                     yield actor, month
 
     def compatible(self, r: Report) -> bool:
-        """Negation agrees and the dates can be one event's: a report's own date overlaps the cluster's
-        (a month contains its days; two different days never agree); a report dated only by its
-        publication came out within REPORTED_WITHIN days of the cluster's other such reports, and at
-        most LATE_REPORT days after the cluster's own date."""
+        """Negation agrees and the dates can be one event's: a report's
+        own date overlaps the cluster's (a month contains its days; two different days never agree); a
+        report dated only by its publication came out within REPORTED_WITHIN days of the cluster's other
+        such reports, and at most LATE_REPORT days after the cluster's own date."""
         if r.negated != self.negated:
             return False
         own, day = r.own_date, r.reported
@@ -232,9 +234,8 @@ class Cluster:
         elif day is not None:
             self.reported = (day, day) if self.reported is None else (min(day, self.reported[0]),
                                                                      max(day, self.reported[1]))
-        for d in (own[0] if own else None, r.event_date if own else day):
-            if d is not None:
-                self.spread = (d, d) if self.spread is None else (min(d, self.spread[0]), max(d, self.spread[1]))
+        if own is not None:
+            self.spread = own if self.spread is None else (min(own[0], self.spread[0]), max(own[1], self.spread[1]))
         if score > self.best:
             self.best, self.event_id, self.sentence = score, r.event_id, r.sentence
         first = (r.published_at, r.article_id, r.url)
@@ -252,10 +253,11 @@ class Cluster:
     def as_row(self) -> dict[str, Any]:
         """The cluster as a row of the event_clusters table (its whole state)."""
         day, precision = self.date
+        told = self.spread or self.reported  # what the reports said: their own dates, else when they came out
         triggers, actors, words, places = (_top(c) for c in (self.triggers, self.actors, self.words, self.places))
         return {
             "cluster_id": self.cluster_id, "event_date": day, "date_precision": precision,
-            "date_min": self.spread[0] if self.spread else None, "date_max": self.spread[1] if self.spread else None,
+            "date_min": told[0] if told else None, "date_max": told[1] if told else None,
             "trigger": self.trigger, "actor_ids": [a for a, _ in actors], "place": self.place,
             "negated": self.negated, "sentence": self.sentence, "event_id": self.event_id,
             "first_reported_at": self.first[0], "first_article_id": self.first[1], "first_url": self.first[2],
@@ -282,7 +284,8 @@ class Cluster:
             words=Counter(dict(zip(row["words"], row["word_counts"], strict=True))),
             places=Counter(dict(zip(row["places"], row["place_counts"], strict=True))),
             when=pair("when_start", "when_end"), reported=pair("reported_start", "reported_end"),
-            spread=pair("date_min", "date_max"), event_id=row["event_id"], sentence=row["sentence"],
+            spread=pair("date_min", "date_max") if row.get("when_start") is not None else None,
+            event_id=row["event_id"], sentence=row["sentence"],
             best=row["best"], first=(row["first_reported_at"], row["first_article_id"], row["first_url"]),
             reports=row["reports"], article_ids=list(row["article_ids"]), sites=list(row["site_names"]))
 
@@ -290,8 +293,9 @@ class Cluster:
 class Clusterer:
     """Assigns reports to clusters, one at a time; starts from stored clusters (or none)."""
 
-    def __init__(self, clusters: Iterable[Cluster] = (), join_at: float = JOIN_AT) -> None:
-        self.join_at = join_at
+    def __init__(self, clusters: Iterable[Cluster] = (), join_at: float = JOIN_AT,
+                 same_article: float = SAME_ARTICLE) -> None:
+        self.join_at, self.same_article = join_at, same_article
         self.clusters: dict[str, Cluster] = {}
         self.index: dict[tuple[str, Block], set[str]] = {}
         self.touched: set[str] = set()
@@ -320,11 +324,19 @@ class Clusterer:
 
     def assign(self, r: Report) -> str:
         """The id of the cluster the report joins (a new one when none is close enough)."""
-        best, best_score = None, self.join_at
-        if r.actor_ids and r.trigger:
+        best, best_score = None, -1.0
+        if r.actor_ids:  # no actor, no candidates: such a sentence is an event of its own
             for c in self.candidates(r):  # sorted by id: ties go to the smallest id, in every pass
-                if c.compatible(r) and (s := c.score(r)) >= best_score and (best is None or s > best_score):
-                    best, best_score = c, s
+                if not c.compatible(r) or (s := c.score(r)) <= best_score:
+                    continue
+                # a sentence of an article already in the cluster joins only when very alike, and never
+                # as a statement: an article tells most events once, and quotes one speaker many times
+                if r.article_id in c.article_ids:
+                    if r.trigger in REPORTING_VERBS or s < self.join_at + self.same_article:
+                        continue
+                elif s < self.join_at:
+                    continue
+                best, best_score = c, s
         if best is None:
             best = Cluster(cluster_id=stable_id("event-cluster", r.event_id), negated=r.negated)
             self.clusters[best.cluster_id] = best
@@ -339,10 +351,15 @@ class Clusterer:
         return {r.event_id: self.assign(r) for r in sorted(reports, key=order_key)}
 
 
+def report_site(domain: str | None, site_name: str | None) -> str | None:
+    """The site a report counts for: the article's registered domain ("apnews.com", however the page
+    spells its name), else (an article with no URL) the page's site name."""
+    return site_of(domain) if domain else site_name
+
+
 def report_of(event: Any, article: Any) -> Report:
-    """The Report of an EventRecord of an ArticleRecord. Its site is the article's registered domain
-    ("apnews.com" however the page spells its name), the page's site name for an article with no URL."""
-    site = site_of(article.domain) if article.domain else article.site_name
+    """The Report of an EventRecord of an ArticleRecord."""
+    site = report_site(article.domain, article.site_name)
     return Report.of(
         event_id=event.event_id, article_id=event.article_id, sentence_id=event.sentence_id,
         trigger=event.trigger, actor_ids=event.actor_ids, event_date=event.event_date,

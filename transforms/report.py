@@ -131,14 +131,16 @@ def timeline_rows(events: Sequence[Row]) -> list[dict[str, Any]]:
             "date": span.label, "precision": event["date_precision"] or "day", "basis": event["date_basis"],
             "trigger": event["trigger"], "sentence": event["sentence"], "site": event["site"],
             "title": event["title"], "url": event["url"], "href": _href(event["url"]),
+            "reports": event.get("reports") or 1, "sites": event.get("sites") or 1,
         })
     return rows
 
 
 def timeline_chart(rows: Sequence[Row]) -> Spec:
-    """Events on a time axis, one row each: a day as a point, a month or a year as a bar over its days.
+    """Events on a time axis, one row each: a day as a point, a month or a year as a bar over its days;
+    the more reports told the event, the larger its point and the thicker its bar.
 
-    Hovering shows the sentence and the article's URL; clicking a mark opens the article.
+    Hovering shows the sentence, the reports and sites and the article's URL; clicking a mark opens it.
     """
     order = [r["row"] for r in rows]
     y = alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=420, labelFontSize=11))
@@ -146,16 +148,22 @@ def timeline_chart(rows: Sequence[Row]) -> Spec:
                       scale=alt.Scale(domain=list(PRECISIONS), range=list(PRECISION_COLORS)),
                       legend=alt.Legend(orient="top", direction="horizontal"))
     tooltip = [alt.Tooltip("date:N"), alt.Tooltip("precision:N"), alt.Tooltip("basis:N"), alt.Tooltip("trigger:N"),
-               alt.Tooltip("sentence:N"), alt.Tooltip("site:N"), alt.Tooltip("url:N")]
+               alt.Tooltip("sentence:N"), alt.Tooltip("reports:Q"), alt.Tooltip("sites:Q"), alt.Tooltip("site:N"),
+               alt.Tooltip("url:N")]
+    most = max((r["reports"] for r in rows), default=1)
+    size = alt.Size("reports:Q", title="reports", scale=alt.Scale(domain=[1, max(most, 2)], range=[90, 480]),
+                    legend=alt.Legend(orient="top", direction="horizontal") if most > 1 else None)
+    thickness = alt.Size("reports:Q", scale=alt.Scale(domain=[1, max(most, 2)], range=[10, 20]), legend=None)
     x = _time_axis("event date", [r["start"] for r in rows], [r["end"] for r in rows])
     base = alt.Chart(_data(rows))
     spans = (base.transform_filter("datum.precision != 'day'")
-             .mark_bar(size=12, cornerRadius=3, cursor="pointer")
-             .encode(x=x, x2="end:T", y=y, color=color, tooltip=tooltip, href="href:N"))
+             .mark_bar(cornerRadius=3, cursor="pointer")
+             .encode(x=x, x2="end:T", y=y, color=color, size=thickness, tooltip=tooltip, href="href:N"))
     days = (base.transform_filter("datum.precision == 'day'")
-            .mark_point(filled=True, size=120, opacity=1, cursor="pointer")
-            .encode(x=x, y=y, color=color, tooltip=tooltip, href="href:N"))
-    return _spec(alt.layer(spans, days).properties(width=TIMELINE_WIDTH, height=alt.Step(26)))
+            .mark_point(filled=True, opacity=1, cursor="pointer")
+            .encode(x=x, y=y, color=color, size=size, tooltip=tooltip, href="href:N"))
+    return _spec(alt.layer(spans, days).resolve_scale(size="independent")  # a bar's thickness, a point's area
+                 .properties(width=TIMELINE_WIDTH, height=alt.Step(26)))
 
 
 def volume_rows(volume: Sequence[Row], interval: str) -> list[dict[str, Any]]:

@@ -1,0 +1,89 @@
+"""Event clusters in the store: a run's new events assigned to the stored clusters (transforms/clusters.py).
+
+Called by the load (flows/pipeline.py, ``load_run``) inside the run's transaction, so the clusters are
+in the same snapshot as the events they group. The run's body events are read with their articles;
+the stored clusters that share an actor with them (their latest revision) are the only ones read
+back; each event joins one or opens a new cluster, in :func:`transforms.clusters.order_key` order.
+The run writes one file per table: every cluster it touched, whole, as a new revision
+(``event_cluster_revisions``; the view ``event_clusters`` keeps each cluster's latest) and one
+``event_cluster_members`` row per event. A rebuild starts both tables empty and replays every event
+in the same order: when the runs came in fetch order, it gives the same clusters.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from dateline.flows import store
+from dateline.flows.snapshot import Transaction
+from dateline.transforms.clusters import Cluster, Clusterer, Report, report_site
+from dateline.transforms.schema import EVENTS
+
+REVISIONS, MEMBERS = store.CLUSTER_REVISIONS, store.CLUSTER_MEMBERS
+
+_RUN_EVENTS = """
+select e.event_id, e.article_id, e.content_hash, e.sentence_id, e.trigger, e.actor_ids, e.event_date,
+       e.date_precision, e.date_basis, e.place, e.negated, e.sentence, a.url, a.domain, a.site_name,
+       a.published_at, a.fetched_at, a.language
+from read_parquet($events, union_by_name = true) as e
+join articles as a using (article_id, content_hash)
+where e.text_source = 'body'
+"""
+# the latest revision of each stored cluster naming one of the run's actors (a cluster's actors only
+# grow, so its latest revision names every actor an older one did)
+_CANDIDATES = """
+select * from event_cluster_revisions
+where list_has_any(actor_ids, $actors)
+qualify row_number() over (partition by cluster_id order by revision desc) = 1
+"""
+
+
+def _report(row: dict[str, Any]) -> Report:
+    site = report_site(row.pop("domain"), row.pop("site_name"))
+    row.pop("content_hash")
+    return Report.of(**row, site=site)
+
+
+def cluster_run(tx: Transaction) -> int:
+    """Assign the transaction's new events to event clusters and add the two tables' files to ``tx``;
+    returns how many events were assigned."""
+    events = [str(p) for p in tx.new.get(EVENTS.name, [])]
+    if not events:
+        return 0
+    with store._working_connection(tx) as con:
+        rows = con.sql(_RUN_EVENTS, params={"events": events}).to_arrow_table().to_pylist()
+        versions = {r["event_id"]: (r["article_id"], r["content_hash"]) for r in rows}
+        reports = [_report(r) for r in rows]
+        actors = sorted({a for r in reports for a in r.actor_ids})
+        stored = con.sql(_CANDIDATES, params={"actors": actors}).to_arrow_table().to_pylist() if actors else []
+        last = con.execute("select coalesce(max(revision), 0) from event_cluster_revisions").fetchone()
+    revision = 1 + (last[0] if last else 0)  # a run's revisions come after every stored one
+    clusterer = Clusterer(Cluster.from_row(r) for r in stored)
+    assigned = clusterer.assign_all(reports)
+    touched = sorted(clusterer.touched)
+    revisions = [clusterer.clusters[c].as_row() | {"revision": revision} for c in touched]
+    members = [{"event_id": e, "cluster_id": c, "article_id": versions[e][0], "content_hash": versions[e][1],
+                "revision": revision} for e, c in sorted(assigned.items())]
+    name = f"run-{tx.run_id or uuid.uuid4().hex[:12]}.parquet"
+    for table, data in ((REVISIONS, revisions), (MEMBERS, members)):
+        if data:
+            path = store.table_dir(tx.processed, table) / name
+            tx.add(table.name, [store.write_parquet(pa.Table.from_pylist(data, schema=table.schema), path)])
+    return len(assigned)
+
+
+def compact_clusters(tx: Transaction) -> None:
+    """Merge the cluster tables' files: each cluster's latest revision only, members sorted by event."""
+    for table, sql in ((REVISIONS, "select * from read_parquet($files, union_by_name = true) qualify row_number() "
+                                   "over (partition by cluster_id order by revision desc) = 1 order by cluster_id"),
+                       (MEMBERS, "select * from read_parquet($files, union_by_name = true) order by event_id")):
+        files = tx.paths(table.name)
+        if len(files) < 2:
+            continue
+        path = store.table_dir(tx.processed, table) / f"compact-{uuid.uuid4().hex[:12]}.parquet"
+        with duckdb.connect() as con:
+            store.write_sorted(con, sql, {"files": [str(p) for p in files]}, path, table.schema)
+        tx.replace(table.name, [path], old=files)

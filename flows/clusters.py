@@ -39,6 +39,13 @@ select * from event_cluster_revisions
 where list_has_any(actor_ids, $actors)
 qualify row_number() over (partition by cluster_id order by revision desc) = 1
 """
+# the sentences the run's articles told in earlier versions, and their clusters
+_TOLD = """
+select e.article_id, e.sentence, m.cluster_id
+from event_cluster_members as m
+join events as e on e.event_id = m.event_id
+where m.article_id in (select unnest($articles)) and e.article_id in (select unnest($articles))
+"""
 
 
 def _report(row: dict[str, Any]) -> Report:
@@ -59,9 +66,11 @@ def cluster_run(tx: Transaction) -> int:
         reports = [_report(r) for r in rows]
         actors = sorted({a for r in reports for a in r.actor_ids})
         stored = con.sql(_CANDIDATES, params={"actors": actors}).to_arrow_table().to_pylist() if actors else []
+        articles = sorted({r.article_id for r in reports})
+        told = {(a, t): c for a, t, c in con.sql(_TOLD, params={"articles": articles}).fetchall()}
         last = con.execute("select coalesce(max(revision), 0) from event_cluster_revisions").fetchone()
     revision = 1 + (last[0] if last else 0)  # a run's revisions come after every stored one
-    clusterer = Clusterer(Cluster.from_row(r) for r in stored)
+    clusterer = Clusterer((Cluster.from_row(r) for r in stored), told=told)
     assigned = clusterer.assign_all(reports)
     touched = sorted(clusterer.touched)
     revisions = [clusterer.clusters[c].as_row() | {"revision": revision} for c in touched]

@@ -294,8 +294,11 @@ class Clusterer:
     """Assigns reports to clusters, one at a time; starts from stored clusters (or none)."""
 
     def __init__(self, clusters: Iterable[Cluster] = (), join_at: float = JOIN_AT,
-                 same_article: float = SAME_ARTICLE) -> None:
+                 same_article: float = SAME_ARTICLE, told: dict[tuple[str, str], str] | None = None) -> None:
         self.join_at, self.same_article = join_at, same_article
+        # (article_id, sentence) -> cluster_id of the sentences already told: a later version of an
+        # article repeats most of its sentences, which are the same reports, not new ones
+        self.told: dict[tuple[str, str], str] = dict(told or {})
         self.clusters: dict[str, Cluster] = {}
         self.index: dict[tuple[str, Block], set[str]] = {}
         self.touched: set[str] = set()
@@ -323,7 +326,10 @@ class Clusterer:
         return sorted(seen.values(), key=lambda c: c.cluster_id)
 
     def assign(self, r: Report) -> str:
-        """The id of the cluster the report joins (a new one when none is close enough)."""
+        """The id of the cluster the report joins (a new one when none is close enough). A sentence the
+        article told before (an earlier version) is in the cluster already, and is not counted again."""
+        if (known := self.told.get((r.article_id, r.sentence))) is not None:
+            return known
         best, best_score = None, -1.0
         if r.actor_ids:  # no actor, no candidates: such a sentence is an event of its own
             for c in self.candidates(r):  # sorted by id: ties go to the smallest id, in every pass
@@ -344,6 +350,7 @@ class Clusterer:
         best.add(r, best_score)
         self._index(best)
         self.touched.add(best.cluster_id)
+        self.told[(r.article_id, r.sentence)] = best.cluster_id
         return best.cluster_id
 
     def assign_all(self, reports: Iterable[Report]) -> dict[str, str]:

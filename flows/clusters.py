@@ -13,13 +13,14 @@ in the same order: when the runs came in fetch order, it gives the same clusters
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 from dateline.flows import store
 from dateline.flows.snapshot import Transaction
-from dateline.transforms.clusters import Cluster, Clusterer, Report, report_site
+from dateline.transforms.clusters import LATE_REPORT, Cluster, Clusterer, Report, months, report_site, window
 from dateline.transforms.schema import EVENTS
 
 REVISIONS, MEMBERS = store.CLUSTER_REVISIONS, store.CLUSTER_MEMBERS
@@ -32,13 +33,62 @@ from read_parquet($events, union_by_name = true) as e
 join articles as a using (article_id, content_hash)
 where e.text_source = 'body'
 """
-# the latest revision of each stored cluster naming one of the run's actors (a cluster's actors only
-# grow, so its latest revision names every actor an older one did)
-_CANDIDATES = """
-select * from event_cluster_revisions
-where list_has_any(actor_ids, $actors)
-qualify row_number() over (partition by cluster_id order by revision desc) = 1
+# The latest revision of each stored cluster a run's report can join: one naming an actor of the report
+# in a month the report can be about (transforms.clusters.window; a cluster is found in the months of
+# its own date and of its reports' days, each extended by $late days: Cluster.blocks), or with no date
+# at all; a report with no date finds every cluster of its actors. A cluster's actors and spans only
+# grow, so its latest revision is the one to test. {revisions}: the table (a view, or read_parquet).
+CANDIDATES = """
+with run_actors as (
+    select distinct unnest($actors) as actor
+),
+latest as (
+    select * from {revisions}
+    where cluster_id in (select r.cluster_id from (select cluster_id, unnest(actor_ids) as actor from {revisions}) as r
+                         join run_actors using (actor))
+    qualify row_number() over (partition by cluster_id order by revision desc) = 1
+),
+wanted as (
+    select distinct unnest($key_actors) as actor, unnest($key_months)::date as month
+),
+spans as (
+    select cluster_id, unnest(actor_ids) as actor, when_start as start, when_end + $late as stop from latest
+    where when_start is not null
+    union all
+    select cluster_id, unnest(actor_ids), reported_start, reported_end + $late from latest
+    where reported_start is not null
+),
+blocks as (
+    select cluster_id, actor,
+           unnest(generate_series(date_trunc('month', start), date_trunc('month', stop), interval 1 month))::date
+               as month
+    from spans where actor in (select actor from wanted)
+)
+select * from latest
+where cluster_id in (select b.cluster_id from blocks as b join wanted as w using (actor, month))
+   or (when_start is null and reported_start is null)
+   or cluster_id in (select cluster_id from (select cluster_id, unnest(actor_ids) as actor from latest)
+                     where actor in (select unnest($any_date)))
 """
+
+
+def candidate_params(reports: list[Report]) -> dict[str, Any]:
+    """The parameters of CANDIDATES for a run's reports: the (actor, month) blocks they look in, and the
+    actors of reports with no date at all (which look at every cluster of their actors)."""
+    keys: set[tuple[str, date]] = set()
+    any_date: set[str] = set()
+    for r in reports:
+        span = window(r)
+        for a in r.actor_ids:
+            if span is None:
+                any_date.add(a)
+            else:
+                keys.update((a, date(y, m, 1)) for y, m in months(*span))
+    ordered = sorted(keys)
+    return {"actors": sorted({a for r in reports for a in r.actor_ids}), "key_actors": [a for a, _ in ordered],
+            "key_months": [m for _, m in ordered], "any_date": sorted(any_date), "late": timedelta(days=LATE_REPORT)}
+
+
 # the sentences the run's articles told in earlier versions, and their clusters
 _TOLD = """
 select e.article_id, e.sentence, m.cluster_id
@@ -64,8 +114,9 @@ def cluster_run(tx: Transaction) -> int:
         rows = con.sql(_RUN_EVENTS, params={"events": events}).to_arrow_table().to_pylist()
         versions = {r["event_id"]: (r["article_id"], r["content_hash"]) for r in rows}
         reports = [_report(r) for r in rows]
-        actors = sorted({a for r in reports for a in r.actor_ids})
-        stored = con.sql(_CANDIDATES, params={"actors": actors}).to_arrow_table().to_pylist() if actors else []
+        params = candidate_params(reports)
+        stored = (con.sql(CANDIDATES.format(revisions="event_cluster_revisions"), params=params)
+                  .to_arrow_table().to_pylist() if params["actors"] else [])
         articles = sorted({r.article_id for r in reports})
         told = {(a, t): c for a, t, c in con.sql(_TOLD, params={"articles": articles}).fetchall()}
         last = con.execute("select coalesce(max(revision), 0) from event_cluster_revisions").fetchone()

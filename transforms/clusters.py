@@ -104,6 +104,19 @@ class Report:
         return self.published_at.date() if self.published_at else None
 
 
+def window(r: Report) -> tuple[date, date] | None:
+    """The days whose months hold the clusters a report can join (None: any, for a report with no date
+    at all). A cluster is found in the months of its own date and its reports' days, each span
+    extended by LATE_REPORT days (:meth:`Cluster.blocks`); flows/clusters.py selects stored clusters
+    by the same months."""
+    own, day = r.own_date, r.reported
+    if own is not None:
+        return own[0] - timedelta(days=31 * BLOCK_BACK), own[1]
+    if day is not None:
+        return day - timedelta(days=LATE_REPORT + 31 * BLOCK_BACK), day
+    return None
+
+
 def order_key(report: Report) -> tuple[Any, ...]:
     """The order events are clustered in, in a run and in a rebuild alike."""
     return (report.fetched_at, report.article_id, report.sentence_id, report.event_id)
@@ -312,12 +325,8 @@ class Clusterer:
 
     def candidates(self, r: Report) -> list[Cluster]:
         """The clusters sharing an actor with the report in the months the report can be about."""
-        own, day = r.own_date, r.reported
-        keys: list[Block] = ["*"]
-        if own is not None:
-            keys = [*months(own[0] - timedelta(days=31 * BLOCK_BACK), own[1]), None]
-        elif day is not None:
-            keys = [*months(day - timedelta(days=LATE_REPORT + 31 * BLOCK_BACK), day), None]
+        span = window(r)
+        keys: list[Block] = ["*"] if span is None else [*months(*span), None]
         seen: dict[str, Cluster] = {}
         for actor in dict.fromkeys(r.actor_ids):
             for month in keys:

@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/incremental.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/duckdb_scale.py --articles 200000 --mentions 4000000 --output bench/results/duckdb_scale_200k.json
+	$(BIN)/python bench/cluster_scale.py --events 500000
 
 quality: $(STAMP)
 	$(BIN)/python bench/quality.py

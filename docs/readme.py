@@ -7,9 +7,10 @@ functions from the README's `[[[cog ...]]]` blocks and writes what the commands 
 tests/test_readme.py regenerates the README the same way and fails when it differs from the file,
 with run ids, timestamps and durations masked (they change with every run; the rest must not).
 
-Two corpora, built on first use under build/readme/ (or where DATELINE_README_DATA points):
-`sample`, the demo's (`dateline run --warc data/sample/sample.warc.gz`), and `seed`, the seed page
-alone (`dateline run --html-dir tests/fixtures/seed`).
+Three corpora, built on first use under build/readme/ (or where DATELINE_README_DATA points):
+`sample`, the demo's (`dateline run --warc data/sample/sample.warc.gz`), `seed`, the seed page
+alone (`dateline run --html-dir tests/fixtures/seed`), and `reports`, six short articles telling two
+events on several sites (`dateline run --articles data/sample/reports.jsonl`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TIMINGS = ROOT / "docs" / "timings.json"
 INPUTS = {"sample": ["run", "--warc", "data/sample/sample.warc.gz"],
-          "seed": ["run", "--html-dir", "tests/fixtures/seed"]}
+          "seed": ["run", "--html-dir", "tests/fixtures/seed"],
+          "reports": ["run", "--articles", "data/sample/reports.jsonl"]}
 
 # what changes from one run to the next: masked before the README is compared with a fresh run
 VOLATILE = [

@@ -584,7 +584,7 @@ def query(obj: Context, name: str, params: tuple[tuple[str, str], ...], fmt: str
 # --- timeline / actors ---------------------------------------------------------------------
 
 ACTOR_KINDS: tuple[str, ...] = get_args(ActorKind)
-TIMELINE_TABLE = ("event_date", "trigger", "reports", "sites", "sentence", "url")  # the --format table columns
+TIMELINE_TABLE = ("event_date", "trigger", "reports", "sites", "sentence", "first_url")  # --format table columns
 # the same name-or-alias match as the saved actor queries, to tell "no such actor" from "no events"
 _ACTOR_EXISTS = "select count(*) from actor_named($actor)"
 
@@ -705,6 +705,10 @@ def timeline(obj: Context, actor: str, since: str, until: str, about: str, with_
     if with_reports:
         listed = timeline_reports(con, reader.read_all())
         if fmt == "table":
+            import pyarrow.compute as pc
+
+            when = pc.strftime(listed.column("published_at"), format="%Y-%m-%d %H:%M", locale="C")
+            listed = listed.set_column(listed.schema.get_field_index("published_at"), "published_at", when)
             listed = listed.select(REPORTS_TABLE).cast(pa.schema([(c, pa.string()) for c in REPORTS_TABLE]))
         print_batches(pa.RecordBatchReader.from_batches(listed.schema, listed.to_batches()), fmt)
         return

@@ -33,11 +33,12 @@ from read_parquet($events, union_by_name = true) as e
 join articles as a using (article_id, content_hash)
 where e.text_source = 'body'
 """
-# The latest revision of each stored cluster a run's report can join: one naming an actor of the report
-# in a month the report can be about (transforms.clusters.window; a cluster is found in the months of
-# its own date and of its reports' days, each extended by $late days: Cluster.blocks), or with no date
-# at all; a report with no date finds every cluster of its actors. A cluster's actors and spans only
-# grow, so its latest revision is the one to test. {revisions}: the table (a view, or read_parquet).
+# The latest revision of each stored cluster a run's report can join: one in an (actor, trigger, month)
+# block the report looks in (transforms.clusters.window; a cluster is found under each of its actors
+# and triggers, "" standing for reports without one, in the months of its own date and of its
+# reports' days, each extended by $late days: Cluster.blocks), or with no date at all; a report with
+# no date looks at every cluster of its actors and trigger. A cluster's actors, triggers and spans
+# only grow, so its latest revision is the one to test. {revisions}: the table (a view, or read_parquet).
 CANDIDATES = """
 with run_actors as (
     select distinct unnest($actors) as actor
@@ -48,45 +49,59 @@ latest as (
                          join run_actors using (actor))
     qualify row_number() over (partition by cluster_id order by revision desc) = 1
 ),
+keys as (
+    select k.cluster_id, k.actor, k.trigger, k.when_start, k.when_end, k.reported_start, k.reported_end
+    from (select cluster_id, when_start, when_end, reported_start, reported_end, actor,
+                 unnest(trigger_list) as trigger
+          from (select cluster_id, when_start, when_end, reported_start, reported_end, unnest(actor_ids) as actor,
+                       if(reports > coalesce(list_sum(trigger_counts), 0), list_append(triggers, ''), triggers)
+                           as trigger_list
+                from latest)) as k
+),
 wanted as (
-    select distinct unnest($key_actors) as actor, unnest($key_months)::date as month
+    select distinct unnest($key_actors) as actor, unnest($key_triggers) as trigger,
+           unnest($key_months)::date as month
 ),
 spans as (
-    select cluster_id, unnest(actor_ids) as actor, when_start as start, when_end + $late as stop from latest
+    select cluster_id, actor, trigger, when_start as start, when_end + $late as stop from keys
     where when_start is not null
     union all
-    select cluster_id, unnest(actor_ids), reported_start, reported_end + $late from latest
+    select cluster_id, actor, trigger, reported_start, reported_end + $late from keys
     where reported_start is not null
 ),
 blocks as (
-    select cluster_id, actor,
+    select cluster_id, actor, trigger,
            unnest(generate_series(date_trunc('month', start), date_trunc('month', stop), interval 1 month))::date
                as month
-    from spans where actor in (select actor from wanted)
+    from spans where (actor, trigger) in (select (actor, trigger) from wanted)
 )
 select * from latest
-where cluster_id in (select b.cluster_id from blocks as b join wanted as w using (actor, month))
-   or (when_start is null and reported_start is null)
-   or cluster_id in (select cluster_id from (select cluster_id, unnest(actor_ids) as actor from latest)
-                     where actor in (select unnest($any_date)))
+where cluster_id in (select b.cluster_id from blocks as b join wanted as w using (actor, trigger, month))
+   or cluster_id in (select cluster_id from keys where when_start is null and reported_start is null
+                     and (actor, trigger) in (select (actor, trigger) from wanted))
+   or cluster_id in (select k.cluster_id from keys as k
+                     join (select unnest($any_actors) as actor, unnest($any_triggers) as trigger) as a
+                     using (actor, trigger))
 """
 
 
 def candidate_params(reports: list[Report]) -> dict[str, Any]:
-    """The parameters of CANDIDATES for a run's reports: the (actor, month) blocks they look in, and the
-    actors of reports with no date at all (which look at every cluster of their actors)."""
-    keys: set[tuple[str, date]] = set()
-    any_date: set[str] = set()
+    """The parameters of CANDIDATES for a run's reports: the (actor, trigger, month) blocks they look in
+    (Clusterer.candidates), and the (actor, trigger) of reports with no date at all (no month bound)."""
+    keys: set[tuple[str, str, date | None]] = set()
+    any_date: set[tuple[str, str]] = set()
     for r in reports:
-        span = window(r)
+        span, trigger = window(r), r.trigger or ""
         for a in r.actor_ids:
             if span is None:
-                any_date.add(a)
+                any_date.add((a, trigger))
             else:
-                keys.update((a, date(y, m, 1)) for y, m in months(*span))
-    ordered = sorted(keys)
-    return {"actors": sorted({a for r in reports for a in r.actor_ids}), "key_actors": [a for a, _ in ordered],
-            "key_months": [m for _, m in ordered], "any_date": sorted(any_date), "late": timedelta(days=LATE_REPORT)}
+                keys.update((a, trigger, date(y, m, 1)) for y, m in months(*span))
+    ordered = sorted(keys, key=lambda k: (k[0], k[1], str(k[2])))
+    return {"actors": sorted({a for r in reports for a in r.actor_ids}),
+            "key_actors": [k[0] for k in ordered], "key_triggers": [k[1] for k in ordered],
+            "key_months": [k[2] for k in ordered], "any_actors": [a for a, _ in sorted(any_date)],
+            "any_triggers": [t for _, t in sorted(any_date)], "late": timedelta(days=LATE_REPORT)}
 
 
 # the sentences the run's articles told in earlier versions, and their clusters

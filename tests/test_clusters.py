@@ -30,12 +30,17 @@ def report(n: int, **values: Any) -> Report:
 def test_reports_of_one_event_share_a_cluster_with_its_sources():
     c = Clusterer()
     ids = c.assign_all([report(1), report(2, sentence="On Sept. 21 Putin ordered the mobilization of reservists."),
-                        report(3, trigger="announce", sentence="Putin announced a partial mobilization of reserves.")])
+                        report(3, sentence="Reservists face a partial mobilization Putin ordered.")])
     assert len(set(ids.values())) == 1
     row = c.clusters[ids["e001"]].as_row()
     assert (row["reports"], row["articles"], row["sites"]) == (3, 3, 3)
     assert (row["event_date"], row["date_precision"], row["trigger"]) == (date(2022, 9, 21), "day", "order")
     assert (row["first_article_id"], row["first_url"]) == ("a001", "https://site1.example/1")
+
+
+def test_reports_with_different_triggers_are_different_events():
+    ids = Clusterer().assign_all([report(1), report(2, trigger="announce")])
+    assert ids["e001"] != ids["e002"]
 
 
 def test_two_different_days_never_join_however_alike_the_sentences():
@@ -164,8 +169,14 @@ def stored(prefect_harness, tmp_path_factory):
     timeline = CliRunner().invoke(cli, ["--data-dir", str(data), "timeline", "vladimir putin", "--format", "json"],
                                   catch_exceptions=False)
     reports = CliRunner().invoke(cli, ["--data-dir", str(data), "timeline", "vladimir putin", "--reports",
-                                               "--format", "json"],
-                                 catch_exceptions=False)
+                                       "--format", "json"], catch_exceptions=False)
+    table = CliRunner().invoke(cli, ["--data-dir", str(data), "timeline", "vladimir putin", "--reports"],
+                               catch_exceptions=False)
+    assert table.exit_code == 0, table.stderr
+    listed = table.stdout.splitlines()
+    # the reports table: one line per report under the event's date, verb and count, published to the minute
+    assert listed[0].split() == ["event_date", "trigger", "reports", "published_at", "site", "url", "sentence"]
+    assert sum(1 for line in listed if line.startswith("2022-09-21  order    3        2022-09-23 10:00")) == 2
     rebuild = CliRunner().invoke(cli, ["--data-dir", str(data), "reprocess", "--rebuild", "--workers", "1"],
                                  catch_exceptions=False)
     assert rebuild.exit_code == 0, rebuild.stderr
@@ -208,3 +219,32 @@ def test_timeline_shows_the_event_once_with_its_reports(stored):
 def test_a_rebuild_gives_the_same_clusters(stored):
     _, _, third, _, _, rebuilt = stored
     assert rebuilt["members"] == third["members"] and rebuilt["rows"] == third["rows"]
+
+
+def test_a_run_reads_back_exactly_the_stored_clusters_its_reports_look_at(tmp_path):
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from dateline.flows.clusters import CANDIDATES, candidate_params
+    from dateline.flows.store import CLUSTER_REVISIONS
+
+    def varied(n: int, **extra: Any) -> Report:
+        kinds = [{}, {"date_precision": "month", "event_date": date(2022, 9 - n % 3, 1)},
+                 {"date_basis": "published", "published_at": T0 + timedelta(days=n % 40)},
+                 {"event_date": None, "date_basis": None, "date_precision": None, "published_at": None},
+                 {"trigger": None}, {"event_date": date(2021, 1 + n % 12, 1 + n % 27)}]
+        values = {"actor_ids": (f"actor{n % 7}", f"actor{n % 3 + 10}"), "trigger": ("order", "sign")[n % 2],
+                  "sentence": f"Word{n % 4} word{n % 5} ordered things {n % 6}."}
+        return report(n, **(values | kinds[n % 6] | extra))
+
+    stored = Clusterer()
+    stored.assign_all([varied(n) for n in range(300)])
+    path = tmp_path / "revisions.parquet"
+    rows = [c.as_row() | {"revision": 1} for c in stored.clusters.values()]
+    pq.write_table(pa.Table.from_pylist(rows, schema=CLUSTER_REVISIONS.schema), path)
+    run = [varied(n, event_id=f"r{n}", article_id=f"r{n}") for n in range(1000, 1060)]
+    expected = {c.cluster_id for r in run for c in stored.candidates(r)}
+    with duckdb.connect() as con:
+        found = con.sql(CANDIDATES.format(revisions="read_parquet($files)"),
+                        params=candidate_params(run) | {"files": [str(path)]}).fetchall()
+    assert len(expected) > 20 and {row[0] for row in found} == expected

@@ -252,7 +252,7 @@ def test_cli_timeline_table_renders_dates_at_their_precision(runner, data_dir):
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["event_date", "trigger", "reports", "sites", "sentence", "url"]
+    assert lines[0].split() == ["event_date", "trigger", "reports", "sites", "sentence", "first_url"]
     assert [line.split()[0] for line in lines[2:]] == ["1942", "2022-12", "2023-01-04", "deny"]  # undated: blank
     assert lines[3].startswith("2022-12     order    1        1      Last month Putin ordered")
     assert lines[3].endswith("https://x.example/1")
@@ -282,7 +282,8 @@ def test_cli_timeline_about_and_csv(runner, data_dir):
 def test_cli_timeline_actor_without_matching_events_prints_only_the_header(runner, data_dir):
     result = invoke(runner, data_dir, "timeline", "Kremlin", "--about", "nothing like this")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0].split() == ["event_date", "trigger", "reports", "sites", "sentence", "url"]
+    header = ["event_date", "trigger", "reports", "sites", "sentence", "first_url"]
+    assert result.stdout.splitlines()[0].split() == header
     assert len(result.stdout.splitlines()) == 2
 
 

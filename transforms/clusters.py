@@ -163,6 +163,7 @@ class Cluster:
     reports: int = 0
     article_ids: list[str] = field(default_factory=list)
     sites: list[str] = field(default_factory=list)
+    kept: frozenset[str] | None = field(default=None, repr=False, compare=False)  # top words, until the next add
 
     @property
     def trigger(self) -> str | None:
@@ -187,17 +188,22 @@ class Cluster:
             return self.reported[0], "day"
         return None, None
 
-    def blocks(self) -> Iterator[tuple[str, Block]]:
-        """The (actor, month) keys the cluster is found under; (actor, None) when it has no date, and
-        (actor, "*") always, for the rare report with no date and no publication date."""
+    def blocks(self) -> Iterator[tuple[str, str, Block]]:
+        """The (actor, trigger, month) keys the cluster is found under ("" for the trigger of a report
+        that has none); month None when it has no date, and "*" always, for the rare report with no
+        date and no publication date. By trigger too: on a busy actor (a head of state has thousands
+        of events a month) a block by actor and month alone would make every report compare with
+        thousands of clusters."""
         spans = [s for s in (self.when, self.reported) if s is not None]
+        triggers = [*self.triggers, *([""] if self.reports > sum(self.triggers.values()) else [])]
         for actor in self.actors:
-            yield actor, "*"
-            if not spans:
-                yield actor, None
-            for start, end in spans:
-                for month in months(start, end + timedelta(days=LATE_REPORT)):
-                    yield actor, month
+            for trigger in triggers:
+                yield actor, trigger, "*"
+                if not spans:
+                    yield actor, trigger, None
+                for start, end in spans:
+                    for month in months(start, end + timedelta(days=LATE_REPORT)):
+                        yield actor, trigger, month
 
     def compatible(self, r: Report) -> bool:
         """Negation agrees and the dates can be one event's: a report's
@@ -225,7 +231,9 @@ class Cluster:
         """How alike the report and the cluster are, 0-1: the same trigger, the report's words found in
         the cluster's, the report's actors found in the cluster's, and the place when both name one."""
         trigger = 1.0 if r.trigger and r.trigger in self.triggers else 0.0
-        kept = {w for w, _ in _top(self.words, WORDS_KEPT)}
+        if self.kept is None:
+            self.kept = frozenset(w for w, _ in _top(self.words, WORDS_KEPT))
+        kept = self.kept
         words = len(r.words & kept) / min(len(r.words), len(kept)) if r.words and kept else 0.0
         actors = len(set(r.actor_ids) & self.actors.keys()) / len(r.actor_ids) if r.actor_ids else 0.0
         score = 0.3 * trigger + 0.5 * words + 0.2 * actors
@@ -234,6 +242,7 @@ class Cluster:
         return score
 
     def add(self, r: Report, score: float) -> None:
+        self.kept = None
         if r.trigger:
             self.triggers[r.trigger] += 1
         self.actors.update(r.actor_ids)
@@ -313,7 +322,7 @@ class Clusterer:
         # article repeats most of its sentences, which are the same reports, not new ones
         self.told: dict[tuple[str, str], str] = dict(told or {})
         self.clusters: dict[str, Cluster] = {}
-        self.index: dict[tuple[str, Block], set[str]] = {}
+        self.index: dict[tuple[str, str, Block], set[str]] = {}
         self.touched: set[str] = set()
         for c in clusters:
             self.clusters[c.cluster_id] = c
@@ -324,13 +333,14 @@ class Clusterer:
             self.index.setdefault(key, set()).add(c.cluster_id)
 
     def candidates(self, r: Report) -> list[Cluster]:
-        """The clusters sharing an actor with the report in the months the report can be about."""
+        """The clusters with the report's trigger and one of its actors, in the months it can be about."""
         span = window(r)
         keys: list[Block] = ["*"] if span is None else [*months(*span), None]
+        trigger = r.trigger or ""
         seen: dict[str, Cluster] = {}
         for actor in dict.fromkeys(r.actor_ids):
             for month in keys:
-                for cid in self.index.get((actor, month), ()):
+                for cid in self.index.get((actor, trigger, month), ()):
                     seen.setdefault(cid, self.clusters[cid])
         return sorted(seen.values(), key=lambda c: c.cluster_id)
 

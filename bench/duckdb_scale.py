@@ -52,6 +52,7 @@ import duckdb  # noqa: E402
 import pyarrow as pa  # noqa: E402
 from dateline.flows import snapshot, store  # noqa: E402
 from dateline.flows.cli import query_batches, timeline_batches  # noqa: E402 - what the commands run
+from dateline.flows.clusters import cluster_run  # noqa: E402
 from dateline.flows.output import write_batches  # noqa: E402
 from dateline.transforms.schema import ARTICLE_ACTORS, ARTICLES, DEDUP, EVENTS, MENTIONS, Table  # noqa: E402
 
@@ -231,9 +232,23 @@ def generate_run(con: duckdb.DuckDBPyConnection, lo: int, hi: int, total: int, a
                list_transform(range(16), lambda k: k || ':' || left(sha1(article_n || ':' || k), 16)) as bands,
                fetched_at
         from art""")
-    return {t.name: con.sql(f"select * from {name}").to_arrow_table().select(t.schema.names).cast(t.schema)
+    return {t.name: _conformed(con.sql(f"select * from {name}").to_arrow_table(), t.schema)
             for name, t in (("art", ARTICLES), ("aa", ARTICLE_ACTORS), ("men", MENTIONS), ("ev", EVENTS),
                             ("dd", DEDUP))}
+
+
+def _conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The generated rows in the table's schema; a column the generator does not make (one added to the
+    schema since, such as articles.byline_orgs) is null, or empty where the schema allows no null."""
+    def missing(f: pa.Field) -> pa.Array:
+        if f.nullable:
+            return pa.nulls(table.num_rows, f.type)
+        return pa.array([[] if pa.types.is_list(f.type) else ""] * table.num_rows, f.type)
+
+    columns = [table.column(f.name) if f.name in table.column_names else missing(f) for f in schema]
+    return pa.Table.from_arrays(columns, schema=pa.schema([pa.field(f.name, c.type) for f, c in zip(schema, columns,
+                                                                                                     strict=True)])
+                                ).cast(schema)
 
 
 def generate(data: Path, articles: int, mentions: int, events: int, actors: int, runs: int) -> dict[str, Any]:
@@ -256,8 +271,63 @@ def generate(data: Path, articles: int, mentions: int, events: int, actors: int,
             if r % max(1, runs // 10) == 0:
                 print(f"  run {r + 1}/{runs}: {counts['mentions']:,} mentions so far "
                       f"({time.perf_counter() - started:.0f} s)", flush=True)
+    counts |= generate_clusters(tx, processed)
     tx.commit()
     return {"rows": counts, "generate_seconds": round(time.perf_counter() - started, 1)}
+
+
+def generate_clusters(tx: snapshot.Transaction, processed: Path) -> dict[str, int]:
+    """Event clusters over the generated events, as flows/clusters.py stores them: about three reports a
+    cluster (events grouped by a hash of their id: the query's work, not the clustering's, is measured
+    here; bench/cluster_scale.py times the clustering), one event_cluster_members row per event and
+    one event_cluster_revisions row per cluster (its date, trigger, actors, sentence, counts) and one
+    actor_clusters row per actor of each."""
+    events = [str(p) for p in tx.paths(EVENTS.name)]
+    members_path = store.table_dir(processed, store.CLUSTER_MEMBERS) / "generated.parquet"
+    revisions_path = store.table_dir(processed, store.CLUSTER_REVISIONS) / "generated.parquet"
+    with duckdb.connect() as con:
+        n = con.sql("select count(*) from read_parquet($f)", params={"f": events}).fetchall()[0][0]
+        con.execute("""create temp table m as
+            select event_id, 'cluster' || (hash(event_id) % $n)::varchar as cluster_id, article_id, content_hash,
+                   1::bigint as revision, event_date, date_precision, trigger, actor_ids, sentence
+            from read_parquet($f)""", {"f": events, "n": max(1, n // 3)})
+        members = store.write_sorted(con, "select event_id, cluster_id, article_id, content_hash, revision from m "
+                                     "order by event_id", None, members_path, store.CLUSTER_MEMBERS.schema)
+        columns = []
+        for field in store.CLUSTER_REVISIONS.schema:
+            made = {"revision": "1::bigint", "event_date": "min(event_date)", "date_precision": "min(date_precision)",
+                    "date_min": "min(event_date)", "date_max": "max(event_date)", "trigger": "min(trigger)",
+                    "actor_ids": "list_distinct(flatten(list(actor_ids)))", "negated": "false",
+                    "sentence": "min(sentence)", "event_id": "min(event_id)", "first_article_id": "min(article_id)",
+                    "first_url": "'https://www.site.example/' || min(article_id)", "reports": "count(*)",
+                    "articles": "count(distinct article_id)", "sites": "count(distinct article_id)",
+                    "site_names": "[]::varchar[]", "article_ids": "list(distinct article_id)",
+                    "triggers": "list_distinct(list(trigger))", "best": "1.0::double",
+                    "trigger_counts": "list_transform(list_distinct(list(trigger)), lambda t: 1)",
+                    "actor_counts": "list_transform(list_distinct(flatten(list(actor_ids))), lambda a: 1)",
+                    "words": "[]::varchar[]", "word_counts": "[]::bigint[]", "places": "[]::varchar[]",
+                    "place_counts": "[]::bigint[]", "when_start": "min(event_date)",
+                    "when_end": "min(event_date)"}.get(field.name)
+            columns.append(f"{made or 'null'}::{_duck_type(field.type)} as {field.name}" if field.name != "cluster_id"
+                           else "cluster_id")
+        revisions = store.write_sorted(con, f"select {', '.join(columns)} from m group by cluster_id "
+                                       "order by cluster_id", None, revisions_path, store.CLUSTER_REVISIONS.schema)
+        by_actor_path = store.table_dir(processed, store.ACTOR_CLUSTERS) / "generated.parquet"
+        names = ", ".join(store.ACTOR_CLUSTERS.schema.names[1:])
+        by_actor = store.write_sorted(con, f"select actor_id, {names} from (select *, unnest(actor_ids) as actor_id "
+                                      f"from read_parquet($f)) order by actor_id, cluster_id",
+                                      {"f": [str(revisions_path)]}, by_actor_path, store.ACTOR_CLUSTERS.schema)
+    tx.add(store.CLUSTER_MEMBERS.name, [members_path], members)
+    tx.add(store.CLUSTER_REVISIONS.name, [revisions_path], revisions)
+    tx.add(store.ACTOR_CLUSTERS.name, [by_actor_path], by_actor)
+    return {"event_cluster_members": members, "event_cluster_revisions": revisions, "actor_clusters": by_actor}
+
+
+def _duck_type(arrow: pa.DataType) -> str:
+    if pa.types.is_list(arrow):
+        return _duck_type(arrow.value_type) + "[]"
+    return {pa.string(): "varchar", pa.int64(): "bigint", pa.date32(): "date", pa.bool_(): "boolean",
+            pa.float64(): "double"}.get(arrow, "timestamptz")
 
 
 def later_runs(data: Path, runs: range, size: int, revised: int, total: int, mentions: int, actors: int,
@@ -287,6 +357,8 @@ def later_runs(data: Path, runs: range, size: int, revised: int, total: int, men
             for table in (ARTICLES, ARTICLE_ACTORS, MENTIONS, EVENTS, DEDUP):
                 store.load_staged(processed, run_id, table, tx=tx)
             t1 = time.perf_counter()
+            clustered = cluster_run(tx)  # the run's events into the stored clusters, as the pipeline's load
+            t2c = time.perf_counter()
             done = store.refresh_derived(tx)
             t2 = time.perf_counter()
             tx.commit()
@@ -294,11 +366,13 @@ def later_runs(data: Path, runs: range, size: int, revised: int, total: int, men
             store.connect(processed, data / "raw").close()  # a reader's views over the new snapshot's file lists
             t4 = time.perf_counter()
             store.drop_staging(processed, run_id)
-            timings.append({"run": run_id, "load_seconds": round(t1 - t0, 2), "derived_seconds": round(t2 - t1, 2),
-                            "derived": done, "commit_seconds": round(t3 - t2, 3),
+            timings.append({"run": run_id, "load_seconds": round(t1 - t0, 2), "derived_seconds": round(t2 - t2c, 2),
+                            "derived": done, "clustered_events": clustered, "cluster_seconds": round(t2c - t1, 2),
+                            "commit_seconds": round(t3 - t2, 3),
                             "connect_seconds": round(t4 - t3, 3)})
             print(f"  run {run_id}: {size:,} new articles, {revised} new versions: load {t1 - t0:.1f} s, "
-                  f"derived tables {done} in {t2 - t1:.1f} s, commit {t3 - t2:.3f} s, a reader's connect "
+                  f"{clustered:,} events clustered in {t2c - t1:.1f} s, derived tables {done} in {t2 - t2c:.1f} s, "
+                  f"commit {t3 - t2:.3f} s, a reader's connect "
                   f"{t4 - t3:.3f} s", flush=True)
     return timings
 

@@ -32,6 +32,7 @@ VIEWS: dict[str, str] = {
     "event_clusters": "a real-world event, told by one or many reports (events) across articles and sites",
     "event_cluster_members": "an event (one report) and the event cluster it belongs to",
     "event_cluster_revisions": "an event cluster's whole state as one run left it (event_clusters: the latest)",
+    "actor_clusters": "an actor of an event cluster, with what the timeline shows of it (a row per revision)",
 }
 
 # what the columns of the event cluster views mean (the rest are the events' columns of the same name)
@@ -84,7 +85,7 @@ def described() -> dict[str, str]:
 def meaning(view: str, column: str) -> str:
     """What a column of a view means: its table's field comment, or the comment of the table that
     defines a column of that name (an actor_events.event_date is an events.event_date)."""
-    if view in ("event_clusters", "event_cluster_revisions") and column in CLUSTER_COLUMNS:
+    if view in ("event_clusters", "event_cluster_revisions", "actor_clusters") and column in CLUSTER_COLUMNS:
         return CLUSTER_COLUMNS[column]
     if view in TABLES:
         doc = column_docs(TABLES[view].record).get(column, "")
@@ -94,7 +95,7 @@ def meaning(view: str, column: str) -> str:
         doc = column_docs(table.record).get(column, "")
         if doc:
             return f"{doc} ({table.name}.{column})" if view != table.name else doc
-    return CLUSTER_COLUMNS.get(column, "") if view == "event_cluster_members" else ""
+    return CLUSTER_COLUMNS.get(column, "") if view == "event_cluster_members" or column == "cluster_id" else ""
 
 
 def columns(con: Any, view: str) -> list[tuple[str, str, str]]:

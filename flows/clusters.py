@@ -5,8 +5,10 @@ in the same snapshot as the events they group. The run's body events are read wi
 the stored clusters that share an actor with them (their latest revision) are the only ones read
 back; each event joins one or opens a new cluster, in :func:`transforms.clusters.order_key` order.
 The run writes one file per table: every cluster it touched, whole, as a new revision
-(``event_cluster_revisions``; the view ``event_clusters`` keeps each cluster's latest) and one
-``event_cluster_members`` row per event. A rebuild starts both tables empty and replays every event
+(``event_cluster_revisions``; the view ``event_clusters`` keeps each cluster's latest), what the
+timeline shows of it once per actor (``actor_clusters``, sorted by actor) and one
+``event_cluster_members`` row per event. It runs before the derived tables, whose actor_events rows
+take each event's cluster_id from the run's members. A rebuild starts both tables empty and replays every event
 in the same order: when the runs came in fetch order, it gives the same clusters.
 """
 
@@ -23,7 +25,7 @@ from dateline.flows.snapshot import Transaction
 from dateline.transforms.clusters import LATE_REPORT, Cluster, Clusterer, Report, months, report_site, window
 from dateline.transforms.schema import EVENTS
 
-REVISIONS, MEMBERS = store.CLUSTER_REVISIONS, store.CLUSTER_MEMBERS
+REVISIONS, MEMBERS, BY_ACTOR = store.CLUSTER_REVISIONS, store.CLUSTER_MEMBERS, store.ACTOR_CLUSTERS
 
 _RUN_EVENTS = """
 select e.event_id, e.article_id, e.content_hash, e.sentence_id, e.trigger, e.actor_ids, e.event_date,
@@ -43,20 +45,20 @@ CANDIDATES = """
 with run_actors as (
     select distinct unnest($actors) as actor
 ),
-latest as (
-    select * from {revisions}
+narrow as (  -- the latest revision of the clusters of the run's actors, only the columns that find them
+    select cluster_id, revision, actor_ids, triggers, trigger_counts, reports, when_start, when_end,
+           reported_start, reported_end
+    from {revisions}
     where cluster_id in (select r.cluster_id from (select cluster_id, unnest(actor_ids) as actor from {revisions}) as r
                          join run_actors using (actor))
     qualify row_number() over (partition by cluster_id order by revision desc) = 1
 ),
 keys as (
-    select k.cluster_id, k.actor, k.trigger, k.when_start, k.when_end, k.reported_start, k.reported_end
-    from (select cluster_id, when_start, when_end, reported_start, reported_end, actor,
-                 unnest(trigger_list) as trigger
-          from (select cluster_id, when_start, when_end, reported_start, reported_end, unnest(actor_ids) as actor,
-                       if(reports > coalesce(list_sum(trigger_counts), 0), list_append(triggers, ''), triggers)
-                           as trigger_list
-                from latest)) as k
+    select cluster_id, when_start, when_end, reported_start, reported_end, actor, unnest(trigger_list) as trigger
+    from (select cluster_id, when_start, when_end, reported_start, reported_end, unnest(actor_ids) as actor,
+                 if(reports > coalesce(list_sum(trigger_counts), 0), list_append(triggers, ''), triggers)
+                     as trigger_list
+          from narrow)
 ),
 wanted as (
     select distinct unnest($key_actors) as actor, unnest($key_triggers) as trigger,
@@ -64,24 +66,29 @@ wanted as (
 ),
 spans as (
     select cluster_id, actor, trigger, when_start as start, when_end + $late as stop from keys
-    where when_start is not null
+    where when_start is not null and (actor, trigger) in (select (actor, trigger) from wanted)
     union all
     select cluster_id, actor, trigger, reported_start, reported_end + $late from keys
-    where reported_start is not null
+    where reported_start is not null and (actor, trigger) in (select (actor, trigger) from wanted)
 ),
 blocks as (
     select cluster_id, actor, trigger,
            unnest(generate_series(date_trunc('month', start), date_trunc('month', stop), interval 1 month))::date
                as month
-    from spans where (actor, trigger) in (select (actor, trigger) from wanted)
+    from spans
+),
+found as (
+    select b.cluster_id from blocks as b join wanted as w using (actor, trigger, month)
+    union
+    select cluster_id from keys where when_start is null and reported_start is null
+                                  and (actor, trigger) in (select (actor, trigger) from wanted)
+    union
+    select k.cluster_id from keys as k
+    join (select unnest($any_actors) as actor, unnest($any_triggers) as trigger) as a using (actor, trigger)
 )
-select * from latest
-where cluster_id in (select b.cluster_id from blocks as b join wanted as w using (actor, trigger, month))
-   or cluster_id in (select cluster_id from keys where when_start is null and reported_start is null
-                     and (actor, trigger) in (select (actor, trigger) from wanted))
-   or cluster_id in (select k.cluster_id from keys as k
-                     join (select unnest($any_actors) as actor, unnest($any_triggers) as trigger) as a
-                     using (actor, trigger))
+select * from {revisions}
+where cluster_id in (select cluster_id from found)
+qualify row_number() over (partition by cluster_id order by revision desc) = 1
 """
 
 
@@ -142,8 +149,10 @@ def cluster_run(tx: Transaction) -> int:
     revisions = [clusterer.clusters[c].as_row() | {"revision": revision} for c in touched]
     members = [{"event_id": e, "cluster_id": c, "article_id": versions[e][0], "content_hash": versions[e][1],
                 "revision": revision} for e, c in sorted(assigned.items())]
+    by_actor = sorted(({"actor_id": a} | {k: row[k] for k in BY_ACTOR.schema.names if k in row}
+                       for row in revisions for a in row["actor_ids"]), key=lambda r: (r["actor_id"], r["cluster_id"]))
     name = f"run-{tx.run_id or uuid.uuid4().hex[:12]}.parquet"
-    for table, data in ((REVISIONS, revisions), (MEMBERS, members)):
+    for table, data in ((REVISIONS, revisions), (MEMBERS, members), (BY_ACTOR, by_actor)):
         if data:
             path = store.table_dir(tx.processed, table) / name
             tx.add(table.name, [store.write_parquet(pa.Table.from_pylist(data, schema=table.schema), path)])
@@ -151,10 +160,13 @@ def cluster_run(tx: Transaction) -> int:
 
 
 def compact_clusters(tx: Transaction) -> None:
-    """Merge the cluster tables' files: each cluster's latest revision only, members sorted by event."""
-    for table, sql in ((REVISIONS, "select * from read_parquet($files, union_by_name = true) qualify row_number() "
-                                   "over (partition by cluster_id order by revision desc) = 1 order by cluster_id"),
-                       (MEMBERS, "select * from read_parquet($files, union_by_name = true) order by event_id")):
+    """Merge the cluster tables' files: each cluster's latest revision only (per actor in actor_clusters,
+    sorted by actor), members sorted by event."""
+    latest = ("select * from read_parquet($files, union_by_name = true) qualify row_number() "
+              "over (partition by {key} order by revision desc) = 1 order by {key}")
+    for table, sql in ((REVISIONS, latest.format(key="cluster_id")),
+                       (MEMBERS, "select * from read_parquet($files, union_by_name = true) order by event_id"),
+                       (BY_ACTOR, latest.format(key="actor_id, cluster_id"))):
         files = tx.paths(table.name)
         if len(files) < 2:
             continue

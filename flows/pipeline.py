@@ -242,8 +242,8 @@ def load_run(processed: Path, run_id: str, tx: Transaction) -> dict[str, tuple[i
     index = store.table_dir(tx.raw, RAW_INDEX) / f"{run_id}.parquet"
     if index.exists():
         tx.add(RAW_INDEX.name, [index])
-    store.refresh_derived(tx)
     cluster_run(tx)  # the run's events into event clusters, in the same snapshot (flows/clusters.py)
+    store.refresh_derived(tx)  # after the clusters: actor_events carries each event's cluster_id
     load_site_lines(processed, run_id)  # the run's site evidence, for later runs' boilerplate (flows/sitelines.py)
     return loaded
 

@@ -582,7 +582,8 @@ DERIVED_TABLES = (
     Derived("actor_events", pa.schema([
         ("actor_id", _S), ("event_date", pa.date32()), ("date_precision", _S), ("date_basis", _S), ("trigger", _S),
         ("sentence", _S), ("url", _S), ("title", _S), ("site", _S), ("event_id", _S), ("sentence_id", pa.int64()),
-        ("published_at", pa.timestamp("us", tz="UTC")), ("article_id", _S), ("content_hash", _S), ("story", _S)]),
+        ("published_at", pa.timestamp("us", tz="UTC")), ("article_id", _S), ("content_hash", _S), ("story", _S),
+        ("cluster_id", _S)]),
         ("actor_id", "event_date", "event_id")),
     Derived("actor_volume", pa.schema([("actor_id", _S), ("day", pa.date32()), ("article_id", _S),
                                        ("content_hash", _S), ("story", _S), ("mentions", pa.int64())]),
@@ -606,6 +607,12 @@ CLUSTER_REVISIONS = snapshot.register("event_cluster_revisions", pa.schema([
     ("reported_start", _D), ("reported_end", _D), ("best", pa.float64())]))
 CLUSTER_MEMBERS = snapshot.register("event_cluster_members", pa.schema([
     ("event_id", _S), ("cluster_id", _S), ("article_id", _S), ("content_hash", _S), ("revision", pa.int64())]))
+# what the timeline shows of a cluster, once per actor of it, sorted by actor: an actor's clusters are a
+# few row groups, not a scan of every cluster (the latest revision per cluster counts)
+ACTOR_CLUSTERS = snapshot.register("actor_clusters", pa.schema([
+    ("actor_id", _S), ("cluster_id", _S), ("revision", pa.int64()), ("event_date", _D), ("date_precision", _S),
+    ("date_min", _D), ("date_max", _D), ("trigger", _S), ("sentence", _S), ("event_id", _S), ("first_url", _S),
+    ("first_reported_at", _TS), ("reports", pa.int64()), ("articles", pa.int64()), ("sites", pa.int64())]))
 
 for _table in TABLES.values():
     snapshot.register(_table.name, _table.schema, "raw" if _table is RAW_INDEX else "processed", _table.partition)
@@ -628,7 +635,7 @@ def _stored_rows_sql(derived: Derived, files: dict[str, list[str]], snap: Snapsh
                 "having sum(mentions) <> 0")  # a day whose mentions were all superseded has none
     if derived.name == "actor_names":
         return f"select distinct {columns} from read_parquet({listed})"
-    rows = f"select {columns} from read_parquet({listed})"
+    rows = f"select {columns} from read_parquet({listed}, union_by_name = true)"  # older files lack newer columns
     if derived.name in PER_VERSION and snap.files(SUPERSEDED.name):
         return (f"{rows} where (article_id, content_hash) not in "
                 f"(select (article_id, content_hash) from read_parquet({_file_list(files[SUPERSEDED.name])}))")
@@ -708,9 +715,10 @@ from (select name as n, actor_id from read_parquet($article_actors, union_by_nam
       select unnest(aliases) as n, actor_id from read_parquet($article_actors, union_by_name = true))""",
     "actor_events": """
 select a.actor_id, e.event_date, e.date_precision, e.date_basis, e.trigger, e.sentence, c.url, c.title, c.site,
-       e.event_id, e.sentence_id, c.published_at, c.article_id, c.content_hash, c.story
+       e.event_id, e.sentence_id, c.published_at, c.article_id, c.content_hash, c.story, m.cluster_id
 from read_parquet($events, union_by_name = true) as e
 join now_current as c on c.article_id = e.article_id and c.content_hash = e.content_hash
+left join read_parquet($event_cluster_members, union_by_name = true) as m on m.event_id = e.event_id
 cross join unnest(e.actor_ids) as a(actor_id)""",
     "actor_volume": """
 select m.actor_id, c.published_at::date as day, m.article_id, m.content_hash, c.story, count(*) as mentions
@@ -744,6 +752,9 @@ def update_derived(tx: Transaction) -> bool:
         return False
     schema_files = {table.name: str(_schema_file(tx.processed, table)) for table in DERIVED_SOURCES}
     params = {name: files or [schema_files[name]] for name, files in new.items()}  # empty: read the schema
+    # the run's event clusters (flows/clusters.py runs before this): actor_events carries each cluster_id
+    params[CLUSTER_MEMBERS.name] = ([str(p) for p in tx.new.get(CLUSTER_MEMBERS.name, [])]
+                                    or [str(_schema_file(tx.processed, CLUSTER_MEMBERS))])
     name = f"{DELTA_PREFIX}{tx.run_id or uuid.uuid4().hex[:12]}"
     with _working_connection(tx, derived=False) as con:
         for statement in _DELTA_SETUP.split(";"):

@@ -100,13 +100,15 @@ create or replace view actor_names as select * from dateline_internal.actor_name
 create or replace macro actor_named(q) as table
 select distinct actor_id from actor_names where key = lower(q);
 
--- one row per actor per event of a current article version: the event, its article and story group
+-- one row per actor per event of a current article version: the event, its article, story group and
+-- event cluster
 create or replace view dateline_internal.actor_events_computed as
 select a.actor_id, e.event_date, e.date_precision, e.date_basis, e.trigger, e.sentence, c.url, c.title,
        coalesce(c.site_name, c.domain) as site, e.event_id, e.sentence_id, c.published_at, c.article_id,
-       c.content_hash, coalesce(c.dup_group, c.article_id) as story
+       c.content_hash, coalesce(c.dup_group, c.article_id) as story, m.cluster_id
 from events as e
 join articles_current as c on c.article_id = e.article_id and c.content_hash = e.content_hash
+left join event_cluster_members as m on m.event_id = e.event_id
 cross join unnest(e.actor_ids) as a(actor_id);
 
 create or replace view actor_events as select * from dateline_internal.actor_events_computed;

@@ -316,7 +316,8 @@ def generate_clusters(tx: snapshot.Transaction, processed: Path) -> dict[str, in
         names = ", ".join(store.ACTOR_CLUSTERS.schema.names[1:])
         by_actor = store.write_sorted(con, f"select actor_id, {names} from (select *, unnest(actor_ids) as actor_id "
                                       f"from read_parquet($f)) order by actor_id, cluster_id",
-                                      {"f": [str(revisions_path)]}, by_actor_path, store.ACTOR_CLUSTERS.schema)
+                                      {"f": [str(revisions_path)]}, by_actor_path, store.ACTOR_CLUSTERS.schema,
+                                      store.DERIVED_ROW_GROUP_SIZE)
     tx.add(store.CLUSTER_MEMBERS.name, [members_path], members)
     tx.add(store.CLUSTER_REVISIONS.name, [revisions_path], revisions)
     tx.add(store.ACTOR_CLUSTERS.name, [by_actor_path], by_actor)

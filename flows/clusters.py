@@ -127,7 +127,7 @@ def _report(row: dict[str, Any]) -> Report:
 
 
 def cluster_run(tx: Transaction) -> int:
-    """Assign the transaction's new events to event clusters and add the two tables' files to ``tx``;
+    """Assign the transaction's new events to event clusters and add the cluster tables' files to ``tx``;
     returns how many events were assigned."""
     events = [str(p) for p in tx.new.get(EVENTS.name, [])]
     if not events:
@@ -155,7 +155,8 @@ def cluster_run(tx: Transaction) -> int:
     for table, data in ((REVISIONS, revisions), (MEMBERS, members), (BY_ACTOR, by_actor)):
         if data:
             path = store.table_dir(tx.processed, table) / name
-            tx.add(table.name, [store.write_parquet(pa.Table.from_pylist(data, schema=table.schema), path)])
+            rows = store.DERIVED_ROW_GROUP_SIZE if table is BY_ACTOR else store.ROW_GROUP_SIZE  # small: pruned by actor
+            tx.add(table.name, [store.write_parquet(pa.Table.from_pylist(data, schema=table.schema), path, rows)])
     return len(assigned)
 
 
@@ -171,6 +172,7 @@ def compact_clusters(tx: Transaction) -> None:
         if len(files) < 2:
             continue
         path = store.table_dir(tx.processed, table) / f"compact-{uuid.uuid4().hex[:12]}.parquet"
+        rows = store.DERIVED_ROW_GROUP_SIZE if table is BY_ACTOR else store.ROW_GROUP_SIZE
         with duckdb.connect() as con:
-            store.write_sorted(con, sql, {"files": [str(p) for p in files]}, path, table.schema)
+            store.write_sorted(con, sql, {"files": [str(p) for p in files]}, path, table.schema, rows)
         tx.replace(table.name, [path], old=files)

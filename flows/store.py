@@ -119,14 +119,14 @@ def _atomic_file(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def write_parquet(data: pa.Table, path: Path) -> Path:
+def write_parquet(data: pa.Table, path: Path, row_group_size: int = ROW_GROUP_SIZE) -> Path:
     """Write atomically: temporary file in the same folder, fsync, then rename over ``path``. On object
     storage the object is written in place: a PUT is atomic already, and there is no rename."""
     if storage.is_remote(path):
-        storage.write_parquet_object(data, path, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+        storage.write_parquet_object(data, path, compression="zstd", row_group_size=row_group_size)
         return path
     with _atomic_file(path) as tmp:
-        pq.write_table(data, tmp, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+        pq.write_table(data, tmp, compression="zstd", row_group_size=row_group_size)
     return path
 
 

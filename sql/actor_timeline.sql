@@ -15,11 +15,16 @@ hits as (
     from actor_events as e
     where e.actor_id in (select unnest((select list(actor_id) from actor)))
 ),
-clusters as (  -- the latest revision of each of the actor's clusters (actor_clusters is sorted by actor)
-    select cluster_id, event_date, date_precision, sentence, event_id, reports, sites, date_min, date_max, first_url
-    from actor_clusters
-    where actor_id in (select unnest((select list(actor_id) from actor)))
-    qualify row_number() over (partition by cluster_id order by revision desc) = 1
+clusters as (  -- the latest revision of each of the actor's clusters (actor_clusters is sorted by actor);
+               -- an aggregate, not a window: DuckDB would fetch a window's other columns by row number,
+               -- which after a run spans the files' row groups and reads all of them
+    select cluster_id, unnest(latest)
+    from (select cluster_id,
+                 arg_max(struct_pack(event_date, date_precision, sentence, event_id, reports, sites, date_min,
+                                     date_max, first_url), revision) as latest
+          from actor_clusters
+          where actor_id in (select unnest((select list(actor_id) from actor)))
+          group by cluster_id)
 ),
 told as (
     select h.*, coalesce(h.cluster_id, h.story || chr(31) || h.sentence) as told_as,

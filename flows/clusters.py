@@ -143,7 +143,7 @@ def cluster_run(tx: Transaction) -> int:
         told = {(a, t): c for a, t, c in con.sql(_TOLD, params={"articles": articles}).fetchall()}
         last = con.execute("select coalesce(max(revision), 0) from event_cluster_revisions").fetchone()
     revision = 1 + (last[0] if last else 0)  # a run's revisions come after every stored one
-    clusterer = Clusterer((Cluster.from_row(r) for r in stored), told=told)
+    clusterer = Clusterer((Cluster.from_row(r) for r in stored), told=told, reports=reports)
     assigned = clusterer.assign_all(reports)
     touched = sorted(clusterer.touched)
     revisions = [clusterer.clusters[c].as_row() | {"revision": revision} for c in touched]

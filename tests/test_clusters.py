@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from dateline.flows.cli import cli
-from dateline.transforms.clusters import Cluster, Clusterer, Report
+from dateline.transforms.clusters import Cluster, Clusterer, Report, order_key
 
 T0 = datetime(2022, 9, 21, 12, tzinfo=UTC)
 
@@ -228,23 +229,65 @@ def test_a_run_reads_back_exactly_the_stored_clusters_its_reports_look_at(tmp_pa
     from dateline.flows.clusters import CANDIDATES, candidate_params
     from dateline.flows.store import CLUSTER_REVISIONS
 
-    def varied(n: int, **extra: Any) -> Report:
-        kinds = [{}, {"date_precision": "month", "event_date": date(2022, 9 - n % 3, 1)},
-                 {"date_basis": "published", "published_at": T0 + timedelta(days=n % 40)},
-                 {"event_date": None, "date_basis": None, "date_precision": None, "published_at": None},
-                 {"trigger": None}, {"event_date": date(2021, 1 + n % 12, 1 + n % 27)}]
-        values = {"actor_ids": (f"actor{n % 7}", f"actor{n % 3 + 10}"), "trigger": ("order", "sign")[n % 2],
-                  "sentence": f"Word{n % 4} word{n % 5} ordered things {n % 6}."}
-        return report(n, **(values | kinds[n % 6] | extra))
-
-    stored = Clusterer()
-    stored.assign_all([varied(n) for n in range(300)])
+    stored, run = varied_store(), [varied(n, event_id=f"r{n}", article_id=f"r{n}") for n in range(1000, 1060)]
     path = tmp_path / "revisions.parquet"
     rows = [c.as_row() | {"revision": 1} for c in stored.clusters.values()]
     pq.write_table(pa.Table.from_pylist(rows, schema=CLUSTER_REVISIONS.schema), path)
-    run = [varied(n, event_id=f"r{n}", article_id=f"r{n}") for n in range(1000, 1060)]
     expected = {c.cluster_id for r in run for c in stored.candidates(r)}
     with duckdb.connect() as con:
         found = con.sql(CANDIDATES.format(revisions="read_parquet($files)"),
                         params=candidate_params(run) | {"files": [str(path)]}).fetchall()
     assert len(expected) > 20 and {row[0] for row in found} == expected
+
+
+def varied(n: int, **extra: Any) -> Report:
+    """Reports of two triggers over ten actors: dated to the day, to the month, by publication only,
+    not at all, with no trigger, and a year earlier."""
+    kinds = [{}, {"date_precision": "month", "event_date": date(2022, 9 - n % 3, 1)},
+             {"date_basis": "published", "published_at": T0 + timedelta(days=n % 40)},
+             {"event_date": None, "date_basis": None, "date_precision": None, "published_at": None},
+             {"trigger": None}, {"event_date": date(2021, 1 + n % 12, 1 + n % 27)}]
+    values = {"actor_ids": (f"actor{n % 7}", f"actor{n % 3 + 10}"), "trigger": ("order", "sign")[n % 2],
+              "sentence": f"Word{n % 4} word{n % 5} ordered things {n % 6}."}
+    return report(n, **(values | kinds[n % 6] | extra))
+
+
+def varied_store() -> Clusterer:
+    stored = Clusterer()
+    stored.assign_all([varied(n) for n in range(300)])
+    return stored
+
+
+def test_a_run_indexing_only_the_keys_its_reports_look_up_assigns_as_the_whole_index_does():
+    rows = [c.as_row() for c in varied_store().clusters.values()]
+    run = [varied(n, event_id=f"r{n}", article_id=f"r{n % 20}", sentence_id=n) for n in range(1000, 1120)]
+    whole = Clusterer(Cluster.from_row(r) for r in rows)
+    narrow = Clusterer((Cluster.from_row(r) for r in rows), reports=run)
+    assert len(narrow.index) < len(whole.index) / 2  # it indexes less ...
+    assigned = {}
+    for r in sorted(run, key=order_key):  # ... and each report finds the same candidates, then joins the same
+        assert [c.cluster_id for c in narrow.candidates(r)] == [c.cluster_id for c in whole.candidates(r)]
+        assigned[r.event_id] = narrow.assign(r)
+        assert whole.assign(r) == assigned[r.event_id]
+    assert any(a in {r["cluster_id"] for r in rows} for a in assigned.values())  # some join stored clusters
+    assert len(set(assigned.values())) < len(run)
+
+
+def test_a_cluster_found_under_the_wanted_keys_is_found_under_exactly_those_of_its_keys():
+    undated = Clusterer()
+    undated.assign(varied(3))  # no date, no publication: found under None and "*" only
+    reported_before = Cluster("c-aug", False, triggers=Counter({"order": 1}), actors=Counter({"putin": 1}),
+                              when=(date(2022, 9, 1), date(2022, 9, 1)),
+                              reported=(date(2022, 7, 20), date(2022, 8, 31)), reports=2)  # months of both spans
+    clusters = [*varied_store().clusters.values(), *undated.clusters.values(), reported_before]
+    assert any(not (c.when or c.reported) for c in clusters)
+    for c in clusters:
+        keys = set(c.blocks())
+        wanted: dict[tuple[str, str], set[Any]] = {}
+        for actor, trigger, block in [*keys, *((a, t, (2020, 1)) for a, t, _ in keys), ("other", "order", None)]:
+            wanted.setdefault((actor, trigger), set()).add(block)
+        half = {pair: blocks for n, (pair, blocks) in enumerate(sorted(wanted.items(), key=str)) if n % 2}
+        assert set(c.blocks(wanted)) == keys
+        assert set(c.blocks(half)) == {k for k in keys if k[:2] in half}
+        dated = {pair: {b for b in blocks if isinstance(b, tuple)} for pair, blocks in wanted.items()}
+        assert set(c.blocks(dated)) == {k for k in keys if isinstance(k[2], tuple)}

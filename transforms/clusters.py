@@ -188,22 +188,24 @@ class Cluster:
             return self.reported[0], "day"
         return None, None
 
-    def blocks(self) -> Iterator[tuple[str, str, Block]]:
+    def blocks(self, wanted: dict[tuple[str, str], set[Block]] | None = None) -> Iterator[tuple[str, str, Block]]:
         """The (actor, trigger, month) keys the cluster is found under ("" for the trigger of a report
         that has none); month None when it has no date, and "*" always, for the rare report with no
         date and no publication date. By trigger too: on a busy actor (a head of state has thousands
         of events a month) a block by actor and month alone would make every report compare with
-        thousands of clusters."""
-        spans = [s for s in (self.when, self.reported) if s is not None]
+        thousands of clusters. With ``wanted`` ((actor, trigger) -> the blocks looked up under it),
+        only those of its keys."""
+        spans = [(s[0], s[1] + timedelta(days=LATE_REPORT)) for s in (self.when, self.reported) if s is not None]
         triggers = [*self.triggers, *([""] if self.reports > sum(self.triggers.values()) else [])]
         for actor in self.actors:
             for trigger in triggers:
-                yield actor, trigger, "*"
-                if not spans:
-                    yield actor, trigger, None
-                for start, end in spans:
-                    for month in months(start, end + timedelta(days=LATE_REPORT)):
-                        yield actor, trigger, month
+                blocks = None if wanted is None else wanted.get((actor, trigger))
+                if wanted is not None and blocks is None:
+                    continue
+                for block in ("*", *(() if spans else (None,)),
+                              *(m for start, end in spans for m in months(start, end))):
+                    if blocks is None or block in blocks:
+                        yield actor, trigger, block
 
     def compatible(self, r: Report) -> bool:
         """Negation agrees and the dates can be one event's: a report's
@@ -316,8 +318,17 @@ class Clusterer:
     """Assigns reports to clusters, one at a time; starts from stored clusters (or none)."""
 
     def __init__(self, clusters: Iterable[Cluster] = (), join_at: float = JOIN_AT,
-                 same_article: float = SAME_ARTICLE, told: dict[tuple[str, str], str] | None = None) -> None:
+                 same_article: float = SAME_ARTICLE, told: dict[tuple[str, str], str] | None = None,
+                 reports: Iterable[Report] | None = None) -> None:
         self.join_at, self.same_article = join_at, same_article
+        # given the reports to come (a run's), the index holds only the keys they look up: a stored
+        # cluster is found under many actors and months, and a run looks in few of them
+        self.wanted: dict[tuple[str, str], set[Block]] | None = None
+        if reports is not None:
+            self.wanted = {}
+            for r in reports:
+                for actor, trigger, block in lookups(r):
+                    self.wanted.setdefault((actor, trigger), set()).add(block)
         # (article_id, sentence) -> cluster_id of the sentences already told: a later version of an
         # article repeats most of its sentences, which are the same reports, not new ones
         self.told: dict[tuple[str, str], str] = dict(told or {})
@@ -329,19 +340,15 @@ class Clusterer:
             self._index(c)
 
     def _index(self, c: Cluster) -> None:
-        for key in c.blocks():
+        for key in c.blocks(self.wanted):
             self.index.setdefault(key, set()).add(c.cluster_id)
 
     def candidates(self, r: Report) -> list[Cluster]:
         """The clusters with the report's trigger and one of its actors, in the months it can be about."""
-        span = window(r)
-        keys: list[Block] = ["*"] if span is None else [*months(*span), None]
-        trigger = r.trigger or ""
         seen: dict[str, Cluster] = {}
-        for actor in dict.fromkeys(r.actor_ids):
-            for month in keys:
-                for cid in self.index.get((actor, trigger, month), ()):
-                    seen.setdefault(cid, self.clusters[cid])
+        for key in lookups(r):
+            for cid in self.index.get(key, ()):
+                seen.setdefault(cid, self.clusters[cid])
         return sorted(seen.values(), key=lambda c: c.cluster_id)
 
     def assign(self, r: Report) -> str:
@@ -375,6 +382,16 @@ class Clusterer:
     def assign_all(self, reports: Iterable[Report]) -> dict[str, str]:
         """event_id -> cluster_id for the reports, taken in :func:`order_key` order."""
         return {r.event_id: self.assign(r) for r in sorted(reports, key=order_key)}
+
+
+def lookups(r: Report) -> Iterator[tuple[str, str, Block]]:
+    """The (actor, trigger, block) keys a report looks up ("" for no trigger): its actors, its trigger,
+    the months of its :func:`window` and the undated block, or "*" for a report with no date at all."""
+    span, trigger = window(r), r.trigger or ""
+    blocks: list[Block] = ["*"] if span is None else [*months(*span), None]
+    for actor in dict.fromkeys(r.actor_ids):
+        for block in blocks:
+            yield actor, trigger, block
 
 
 def report_site(domain: str | None, site_name: str | None) -> str | None:

@@ -35,14 +35,22 @@ told as (
     left join clusters as c using (cluster_id)
 ),
 events as (  -- one row per told_as: the cluster's representative report when the actor's rows hold it,
-             -- else the earliest report; with the story's counts for an event without a cluster
-    select arg_min(t, (t.event_id is distinct from t.cluster_event, t.published_at is null, t.published_at,
-                       t.article_id, t.event_id)) as e,
+             -- else the earliest report; with the story's counts for an event without a cluster.
+             -- The aggregate picks the row's key only (a whole row in arg_min copies every sentence)
+    select arg_min(struct_pack(event_id := t.event_id, actor_id := t.actor_id),
+                   (t.event_id is distinct from t.cluster_event, t.published_at is null, t.published_at,
+                    t.article_id, t.event_id)) as pick,
            count(distinct t.article_id) as story_reports,
            count(distinct t.site) as story_sites,
            bool_or($about = '' or t.sentence ilike '%' || $about || '%') as about
     from told as t
     group by t.told_as
+),
+shown as (
+    select e.*, p.story_reports, p.story_sites
+    from events as p
+    join told as e on e.event_id = p.pick.event_id and e.actor_id = p.pick.actor_id
+    where p.about
 )
 select coalesce(e.cluster_date, e.event_date)          as event_date,
        coalesce(e.cluster_precision, e.date_precision) as date_precision,
@@ -53,14 +61,13 @@ select coalesce(e.cluster_date, e.event_date)          as event_date,
        e.title,
        e.site,
        e.event_id,
-       coalesce(e.cluster_reports, story_reports)      as reports,
-       coalesce(e.cluster_sites, story_sites)          as sites,
+       coalesce(e.cluster_reports, e.story_reports)    as reports,
+       coalesce(e.cluster_sites, e.story_sites)        as sites,
        coalesce(e.date_min, e.event_date)              as date_min,
        coalesce(e.date_max, e.event_date)              as date_max,
        coalesce(e.first_url, e.url)                    as first_url,
        e.cluster_id
-from events
-where about
-  and ($since = '' or coalesce(e.cluster_date, e.event_date) >= nullif($since, '')::date)
+from shown as e
+where ($since = '' or coalesce(e.cluster_date, e.event_date) >= nullif($since, '')::date)
   and ($until = '' or coalesce(e.cluster_date, e.event_date) <= nullif($until, '')::date)
 order by 1 nulls last, e.published_at nulls last, e.sentence_id, e.event_id;

@@ -188,7 +188,7 @@ def main() -> None:
             stored = con.sql(sql, params=params).to_arrow_table().to_pylist()
         steps["read candidates"] = time.perf_counter() - t
         t = time.perf_counter()
-        run = Clusterer(Cluster.from_row(r) for r in stored)
+        run = Clusterer((Cluster.from_row(r) for r in stored), reports=reports)  # indexes what they look up
         steps["rebuild them"] = time.perf_counter() - t
         t = time.perf_counter()
         assigned = run.assign_all(reports)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-__all__ = ["actors", "connect", "query", "timeline"]
+__all__ = ["actors", "connect", "query", "search", "timeline"]
 
 
 def connect(data_dir: str | Path = "data", *, processed_root: str | None = None,
@@ -64,3 +64,16 @@ def actors(con: duckdb.DuckDBPyConnection, *, top: int = 20, kind: str | None = 
            since: date | str | None = None, until: date | str | None = None) -> pa.Table:
     """The actors named in the most articles, with their mention counts (`dateline actors`)."""
     return query(con, "top_actors", since=since, until=until, kind=kind, limit=top)
+
+
+def search(con: duckdb.DuckDBPyConnection, query: str, *, since: date | str | None = None,
+           until: date | str | None = None, site: str | None = None, language: str | None = None,
+           limit: int = 20) -> pa.Table:
+    """Full-text search (`dateline search`): the best ``limit`` hits, ranked, as an Arrow table of
+    article_id, content_hash, score, title, url, published_at, site, language and snippet; only
+    article versions current in ``con``'s snapshot. In SQL on ``con``: ``from search('query')``."""
+    from dateline.flows import search as engine
+
+    ((processed,),) = con.execute("select processed from dateline_internal.snapshot").fetchall()
+    return engine.search(con, Path(processed), query, since=since, until=until, site=site, language=language,
+                         limit=limit)

@@ -715,6 +715,43 @@ def timeline(obj: Context, actor: str, since: str, until: str, about: str, with_
     print_batches(_timeline_table(reader) if fmt == "table" else reader, fmt)
 
 
+@cli.command(name="search")
+@click.argument("text", metavar="QUERY")
+@click.option("--since", callback=_iso_date, metavar="DATE", help="Only articles published on or after this day.")
+@click.option("--until", callback=_iso_date, metavar="DATE", help="Only articles published on or before this day.")
+@click.option("--site", metavar="SITE", help="Only this site: its domain or name, any case (apnews.com).")
+@click.option("--language", metavar="CODE", help="Only articles in this language (ISO 639-1: en, de).")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True, help="How many hits.")
+@format_option()
+@click.pass_obj
+def search_command(obj: Context, text: str, since: str, until: str, site: str | None, language: str | None,
+                   limit: int, fmt: str) -> None:
+    """Full-text search: the best hits for QUERY, ranked, with a snippet (matches in **), URL and date.
+
+    Words must all match (AND is the default; OR, NOT, -word, "phrases", (groups) work), stemmed per
+    language (English, German, French, Spanish, Italian, Portuguese, Dutch, Russian, Swedish). Fields:
+    title:, description:, text:, captions:, authors:, site:. In SQL the hits are the table
+    search('QUERY'[, limit]): dateline sql "select ... from search('wagner AND bakhmut') join events
+    using (article_id)".
+
+    \b
+        dateline search putin
+        dateline search '"partial mobilization" title:putin' --since 2022-09-01 --format csv
+        dateline search 'wagner AND NOT bakhmut' --language en --site apnews.com
+    """
+    from dateline.flows import search
+
+    con = read_connection(obj)
+    try:
+        hits = search.search(con, obj.settings.processed_dir, text, since=since, until=until, site=site,
+                             language=language, limit=limit)
+    except search.SearchError as exc:
+        raise _one_line(exc) from None
+    if fmt == "table":
+        hits = hits.select(["published_at", "site", "title", "snippet", "url"])
+    print_batches(hits.to_reader(), fmt)
+
+
 @cli.command()
 @click.option("--top", type=click.IntRange(1), default=20, show_default=True, help="How many actors to list.")
 @click.option("--kind", type=click.Choice(ACTOR_KINDS), help="Only actors of this kind.")
@@ -895,24 +932,36 @@ def status(obj: Context, fmt: str) -> None:
 
 
 @cli.command()
+@click.option("--search", "rebuild_search", is_flag=True,
+              help="Also rebuild the search index from articles_current alone (beside the old one).")
 @click.pass_obj
-def compact(obj: Context) -> None:
+def compact(obj: Context, rebuild_search: bool) -> None:
     """Merge each table partition's small Parquet files into one, in one commit; remove old files.
 
     Readers keep the snapshot they started with; replaced files are removed once no snapshot of the
-    retention window (process.retention_seconds) lists them.
+    retention window (process.retention_seconds) lists them. The search index is brought to the new
+    snapshot; with --search it is built afresh from the tables.
 
     \b
         dateline compact
+        dateline compact --search
     """
-    from dateline.flows import store
+    from dateline.flows import search, store
     from dateline.flows.lock import data_dir_lock
 
     settings = obj.settings
+    if rebuild_search and not search.available(settings.processed_dir):
+        raise click.UsageError("--search needs a local processed root: the search index is not kept in object storage")
     with data_dir_lock(settings.data_dir, settings.process.lock_wait_seconds):  # never during a run
         done = store.compact(settings.processed_dir, settings.raw_dir)
         for note in store.collect_garbage(settings.processed_dir, settings.raw_dir, settings.process.retention_seconds):
             click.echo(note, err=True)
+        if rebuild_search:
+            synced = search.sync(settings.processed_dir, settings.raw_dir, rebuild=True)
+            click.echo(f"search index rebuilt: {synced.get('added', 0)} articles, snapshot {synced.get('snapshot')}",
+                       err=True)
+        else:
+            search.sync_quietly(settings.processed_dir, settings.raw_dir)
     for folder, (files, rows) in sorted(done.items()):
         click.echo(f"{folder}: {files} files -> 1 ({rows} rows)", err=True)
     if not done:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import trafilatura
-from dateline.flows import store
+from dateline.flows import search, store
 from dateline.flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw
 from dateline.flows.archive import WarcArchive
 from dateline.flows.clusters import cluster_run
@@ -479,6 +479,8 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
         if status == "completed":
             store.drop_staging(cfg.processed_dir, run_id)
             compact_if_due(cfg)
+            # the search index to the committed snapshot; a failure is logged, the next run catches up
+            search.sync_quietly(cfg.processed_dir, cfg.raw_dir, logger)
         _publish_artifact(run)
         logger.info("run %s %s: %d discovered, %d archived, %d articles (%d new), %d quarantined",
                     run_id, status, run.discovered_count, run.archived_count, run.extracted_count,

@@ -365,6 +365,10 @@ def connect(processed: Path, raw: Path, database: str = ":memory:", snap: Snapsh
     except duckdb.Error as exc:
         con.close()
         raise StoreError(f"cannot create the views over {processed}: {exc}") from exc
+    if not storage.is_remote(processed):  # `search('query')` as a table (flows/search.py; local index only)
+        from dateline.flows import search  # it imports this module
+
+        search.register(con, processed)
     return con
 
 

@@ -783,5 +783,9 @@ def test_no_file_name_on_disk_comes_from_url_text(bad_run):
                          r"\.parquet"
                          r"|processed/_snapshots/(CURRENT|\d{8})\.json"  # the snapshot manifests
                          r"|processed/site_lines/[0-9a-f]{20}\.json"  # site evidence, by a hash of the site
+                         # the search index: its state, the pairs it holds, tantivy's own files by uuid
+                         r"|processed/_search/(state\.json|keys-\d{8}-[0-9a-f]{6}\.parquet)"
+                         r"|processed/_search/index-[0-9a-f]{12}/([0-9a-f]{32}\.[a-z]+|meta\.json|\.managed\.json"
+                         r"|\.tantivy-(meta|writer)\.lock)"
                          r"|run\.lock")
     assert [f for f in files if not allowed.fullmatch(f)] == []

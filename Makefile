@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/duckdb_scale.py --articles 200000 --mentions 4000000 --output bench/results/duckdb_scale_200k.json
 	$(BIN)/python bench/cluster_scale.py --events 500000
+	$(BIN)/python bench/search.py --articles 100000
 
 quality: $(STAMP)
 	$(BIN)/python bench/quality.py

@@ -21,8 +21,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 from dateline.flows import store
-from dateline.flows.snapshot import Transaction
-from dateline.transforms.clusters import LATE_REPORT, Cluster, Clusterer, Report, months, report_site, window
+from dateline.flows.snapshot import Registered, Transaction
+from dateline.transforms.clusters import LATE_REPORT, Cluster, Clusterer, Report, lookups, report_site
 from dateline.transforms.schema import EVENTS
 
 REVISIONS, MEMBERS, BY_ACTOR = store.CLUSTER_REVISIONS, store.CLUSTER_MEMBERS, store.ACTOR_CLUSTERS
@@ -36,7 +36,7 @@ join articles as a using (article_id, content_hash)
 where e.text_source = 'body'
 """
 # The latest revision of each stored cluster a run's report can join: one in an (actor, trigger, month)
-# block the report looks in (transforms.clusters.window; a cluster is found under each of its actors
+# block the report looks in (transforms.clusters.lookups; a cluster is found under each of its actors
 # and triggers, "" standing for reports without one, in the months of its own date and of its
 # reports' days, each extended by $late days: Cluster.blocks), or with no date at all; a report with
 # no date looks at every cluster of its actors and trigger. A cluster's actors, triggers and spans
@@ -95,15 +95,14 @@ qualify row_number() over (partition by cluster_id order by revision desc) = 1
 def candidate_params(reports: list[Report]) -> dict[str, Any]:
     """The parameters of CANDIDATES for a run's reports: the (actor, trigger, month) blocks they look in
     (Clusterer.candidates), and the (actor, trigger) of reports with no date at all (no month bound)."""
-    keys: set[tuple[str, str, date | None]] = set()
+    keys: set[tuple[str, str, date]] = set()
     any_date: set[tuple[str, str]] = set()
     for r in reports:
-        span, trigger = window(r), r.trigger or ""
-        for a in r.actor_ids:
-            if span is None:
-                any_date.add((a, trigger))
-            else:
-                keys.update((a, trigger, date(y, m, 1)) for y, m in months(*span))
+        for actor, trigger, block in lookups(r):  # the undated block (None): the query's undated clusters
+            if block == "*":
+                any_date.add((actor, trigger))
+            elif isinstance(block, tuple):
+                keys.add((actor, trigger, date(*block, 1)))
     ordered = sorted(keys, key=lambda k: (k[0], k[1], str(k[2])))
     return {"actors": sorted({a for r in reports for a in r.actor_ids}),
             "key_actors": [k[0] for k in ordered], "key_triggers": [k[1] for k in ordered],
@@ -155,9 +154,14 @@ def cluster_run(tx: Transaction) -> int:
     for table, data in ((REVISIONS, revisions), (MEMBERS, members), (BY_ACTOR, by_actor)):
         if data:
             path = store.table_dir(tx.processed, table) / name
-            rows = store.DERIVED_ROW_GROUP_SIZE if table is BY_ACTOR else store.ROW_GROUP_SIZE  # small: pruned by actor
-            tx.add(table.name, [store.write_parquet(pa.Table.from_pylist(data, schema=table.schema), path, rows)])
+            tx.add(table.name, [store.write_parquet(pa.Table.from_pylist(data, schema=table.schema), path,
+                                                    _row_group_size(table))])
     return len(assigned)
+
+
+def _row_group_size(table: Registered) -> int:
+    """actor_clusters in small row groups, as the derived actor tables: the timeline prunes them by actor."""
+    return store.DERIVED_ROW_GROUP_SIZE if table is BY_ACTOR else store.ROW_GROUP_SIZE
 
 
 def compact_clusters(tx: Transaction) -> None:
@@ -172,7 +176,7 @@ def compact_clusters(tx: Transaction) -> None:
         if len(files) < 2:
             continue
         path = store.table_dir(tx.processed, table) / f"compact-{uuid.uuid4().hex[:12]}.parquet"
-        rows = store.DERIVED_ROW_GROUP_SIZE if table is BY_ACTOR else store.ROW_GROUP_SIZE
         with duckdb.connect() as con:
-            store.write_sorted(con, sql, {"files": [str(p) for p in files]}, path, table.schema, rows)
+            store.write_sorted(con, sql, {"files": [str(p) for p in files]}, path, table.schema,
+                               _row_group_size(table))
         tx.replace(table.name, [path], old=files)

@@ -68,12 +68,14 @@ def actors(con: duckdb.DuckDBPyConnection, *, top: int = 20, kind: str | None = 
 
 def search(con: duckdb.DuckDBPyConnection, query: str, *, since: date | str | None = None,
            until: date | str | None = None, site: str | None = None, language: str | None = None,
-           limit: int = 20) -> pa.Table:
+           limit: int = 20, full_snippets: bool = False) -> pa.Table:
     """Full-text search (`dateline search`): the best ``limit`` hits, ranked, as an Arrow table of
     article_id, content_hash, score, title, url, published_at, site, language and snippet; only
-    article versions current in ``con``'s snapshot. In SQL on ``con``: ``from search('query')``."""
+    article versions current in ``con``'s snapshot. In SQL on ``con``: ``from search('query')``.
+    Snippets mark matches in the start of the text (the stored part) and the description;
+    ``full_snippets`` cuts the others from the whole text, read from the tables (slower)."""
     from dateline.flows import search as engine
 
     ((processed,),) = con.execute("select processed from dateline_internal.snapshot").fetchall()
     return engine.search(con, Path(processed), query, since=since, until=until, site=site, language=language,
-                         limit=limit)
+                         limit=limit, full_snippets=full_snippets)

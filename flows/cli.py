@@ -722,15 +722,18 @@ def timeline(obj: Context, actor: str, since: str, until: str, about: str, with_
 @click.option("--site", metavar="SITE", help="Only this site: its domain or name, any case (apnews.com).")
 @click.option("--language", metavar="CODE", help="Only articles in this language (ISO 639-1: en, de).")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True, help="How many hits.")
+@click.option("--full-snippets", is_flag=True,
+              help="Mark matches past the start of a text too, reading the texts from the tables (slower).")
 @format_option()
 @click.pass_obj
 def search_command(obj: Context, text: str, since: str, until: str, site: str | None, language: str | None,
-                   limit: int, fmt: str) -> None:
+                   limit: int, full_snippets: bool, fmt: str) -> None:
     """Full-text search: the best hits for QUERY, ranked, with a snippet (matches in **), URL and date.
 
     Words must all match (AND is the default; OR, NOT, -word, "phrases", (groups) work), stemmed per
     language (English, German, French, Spanish, Italian, Portuguese, Dutch, Russian, Swedish). Fields:
-    title:, description:, text:, captions:, authors:, site:. In SQL the hits are the table
+    title:, description:, text:, captions:, authors:, site:. A snippet marks matches in the description
+    and the first 300 characters of the text (--full-snippets: anywhere). In SQL the hits are the table
     search('QUERY'[, limit]): dateline sql "select ... from search('wagner AND bakhmut') join events
     using (article_id)".
 
@@ -744,7 +747,7 @@ def search_command(obj: Context, text: str, since: str, until: str, site: str | 
     con = read_connection(obj)
     try:
         hits = search.search(con, obj.settings.processed_dir, text, since=since, until=until, site=site,
-                             language=language, limit=limit)
+                             language=language, limit=limit, full_snippets=full_snippets)
     except search.SearchError as exc:
         raise _one_line(exc) from None
     if fmt == "table":

@@ -12,8 +12,14 @@ and the state's rename leaves the index holding either pair set, so the next syn
 logged, and the next sync catches up from the tables alone.
 
 A search reads the index, then keeps only the hits whose (article_id, content_hash) is the current
-version in the caller's pinned snapshot: a search never returns an article the tables do not have. The
-text is not stored in the index (it would double its size); snippets are cut from the tables' text.
+version in the caller's pinned snapshot: a search never returns an article the tables do not have. When
+the index is synced to exactly that snapshot (state.json, read before and after the searcher is taken,
+names it and no pending sync) every hit is current and the tables are not read at all; otherwise the
+hits' ids are checked against the snapshot's (article_id, content_hash, fetched_at) columns, never the
+text. A hit row comes from the index alone: its stored fields hold the URL, site, language, title and
+the first :data:`DESCRIPTION_HEAD` characters of the description and :data:`TEXT_HEAD` of the text, the
+snippet's source (the whole text is not stored: it would double the index). A match only further into
+the text is found but not highlighted: its snippet is the text's start.
 
 Stemming: each language group (:data:`STEMMED`) has its own title/description/text/captions fields with
 its own analyzer; other languages share unstemmed fields. A field query ``title:putin`` is rewritten to
@@ -52,6 +58,9 @@ SHARED_FIELDS = ("authors", "site")
 HEAP = 200_000_000
 BATCH = 20_000
 SNIPPET_CHARS = 200
+TEXT_HEAD = 300  # characters of the text stored for the snippet (cut back to a word's end)
+DESCRIPTION_HEAD = 400
+FORMAT = 2  # state.json "format": 1 (absent) had the ids and URL as indexed text and no stored heads
 HIT_COLUMNS = ("article_id", "content_hash", "score", "title", "url", "published_at", "site", "language", "snippet")
 
 
@@ -85,20 +94,41 @@ def _schema() -> Any:
     import tantivy
 
     sb = tantivy.SchemaBuilder()
-    sb.add_text_field("article_id", stored=True, tokenizer_name="raw")
-    sb.add_text_field("content_hash", stored=True, tokenizer_name="raw")
-    sb.add_text_field("url", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("article_id", tokenizer_name="raw", index_option="basic")  # deletes by id
     sb.add_text_field("group", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("language", stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("site_key", tokenizer_name="raw", index_option="basic")  # lowercased domain and site name
-    sb.add_text_field("site_name", stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_date_field("published_at", stored=True, indexed=True, fast=True)
+    for name in STORED:  # stored only: what a hit's row shows
+        sb.add_bytes_field(name, stored=True, indexed=False, fast=False)
     for name in SHARED_FIELDS:
         sb.add_text_field(name, tokenizer_name=f"dl_{OTHER}")
     for group in GROUPS:
         for name in TEXT_FIELDS:
             sb.add_text_field(f"{name}_{group}", stored=name == "title", tokenizer_name=f"dl_{group}")
     return sb.build()
+
+
+STORED = ("id", "version", "url", "site_name", "description_head", "text_head")
+
+
+def _key(value: str) -> bytes:
+    """An id as stored: a sha1 hex digest as 1 and its 20 bytes (hex does not compress), anything else
+    as 0 and its UTF-8."""
+    return b"\1" + bytes.fromhex(value) if _SHA1.fullmatch(value) else b"\0" + value.encode("utf-8")
+
+
+def _unkey(stored: bytes) -> str:
+    return stored[1:].hex() if stored[0] == 1 else stored[1:].decode("utf-8")
+
+
+def head(text: str | None, chars: int) -> str:
+    """The start of ``text``, at most ``chars`` characters, cut back to the end of a word."""
+    if not text or len(text) <= chars:
+        return text or ""
+    cut = text[:chars + 1]
+    at = max(cut.rfind(" "), cut.rfind("\n"))
+    return cut[:at] if at > chars // 2 else text[:chars]
 
 
 def _open(path: Path, create: bool = False) -> Any:
@@ -150,11 +180,15 @@ def _document(row: dict[str, Any]) -> Any:
     group = group_of(row["language"])
     doc = tantivy.Document()
     doc.add_text("article_id", row["article_id"])
-    doc.add_text("content_hash", row["content_hash"])
-    doc.add_text("url", row["url"])
+    doc.add_bytes("id", _key(row["article_id"]))
+    doc.add_bytes("version", _key(row["content_hash"]))
+    doc.add_bytes("url", row["url"].encode("utf-8"))
     doc.add_text("group", group)
     doc.add_text("language", row["language"] or "")
-    doc.add_text("site_name", row["site_name"] or row["domain"])
+    doc.add_bytes("site_name", (row["site_name"] or row["domain"]).encode("utf-8"))
+    for name, chars in (("description", DESCRIPTION_HEAD), ("text", TEXT_HEAD)):
+        if row[name]:
+            doc.add_bytes(f"{name}_head", head(row[name], chars).encode("utf-8"))
     for key in {row["domain"].lower(), (row["site_name"] or "").lower()} - {""}:
         doc.add_text("site_key", key)
     doc.add_text("site", " ".join(v for v in (row["site_name"], row["domain"]) if v))
@@ -193,15 +227,18 @@ def sync(processed: Path, raw: Path, rebuild: bool = False) -> dict[str, Any]:
     state = None if rebuild else read_state(processed)
     if state is not None and not (base / state["index"]).exists():
         state = None  # the index folder is gone: build it again
+    if state is not None and state.get("format", 1) != FORMAT:
+        log.info("search index: %s has format %s, this version writes %s: building it again from the tables",
+                 state["index"], state.get("format", 1), FORMAT)
+        state = None
     if state is not None and state["snapshot"] == snap.id and not state.get("pending"):
         return {"snapshot": snap.id, "added": 0, "deleted": 0}
     started = time.perf_counter()
     con = store.connect(processed, raw, snap=snap)
     try:
         current = con.sql(CURRENT_KEYS).to_arrow_table()
-        if state is None:
+        if state is None:  # a new, empty index folder
             index_name, held = f"index-{uuid.uuid4().hex[:12]}", set()
-            deleted_ids: set[str] = set()
             held_any: set[tuple[str, str]] = set()
         else:
             index_name = state["index"]
@@ -212,9 +249,9 @@ def sync(processed: Path, raw: Path, rebuild: bool = False) -> dict[str, Any]:
                 held = held & pending
         now = _pairs(current)
         added = now - held
-        deleted_ids = {a for a, _ in held_any - now} | {a for a, _ in added}
+        deleted_ids = set() if state is None else {a for a, _ in held_any - now} | {a for a, _ in added}
         keys_name = f"keys-{snap.id:08d}-{uuid.uuid4().hex[:6]}.parquet"
-        pq.write_table(current, base / keys_name)
+        pq.write_table(current, base / keys_name, compression="zstd")  # hex: snappy would not shrink it
         if state is not None:
             _write_state(processed, {**state, "pending": keys_name})
         index = _open(base / index_name, create=True)
@@ -230,7 +267,8 @@ def sync(processed: Path, raw: Path, rebuild: bool = False) -> dict[str, Any]:
                 writer.add_document(_document(row))
         writer.commit()
         writer.wait_merging_threads()
-        _write_state(processed, {"index": index_name, "snapshot": snap.id, "keys": keys_name, "pending": None})
+        _write_state(processed, {"index": index_name, "snapshot": snap.id, "committed_at": snap.committed_at,
+                                 "keys": keys_name, "pending": None, "format": FORMAT})
     finally:
         con.close()
     for path in base.iterdir():  # the replaced pairs files and indexes
@@ -278,12 +316,19 @@ def _bound(value: str | date | None, end: bool) -> datetime | None:
 _INDEXES: dict[str, tuple[float, Any]] = {}
 
 
-def _reader(processed: Path) -> tuple[Any, dict[str, Any]]:
+def _searcher(processed: Path, snap_id: int, committed_at: str) -> tuple[Any, Any, dict[str, Any], bool]:
+    """The index, a searcher on its newest commit, its state, and whether that searcher holds exactly the
+    current versions of snapshot ``snap_id`` (committed at ``committed_at``). The state is read before
+    and after the searcher is taken: a sync names its pairs file as pending before its tantivy commit and
+    writes a new state after it, so an unchanged, settled state means no commit came in between."""
     if not available(processed):
         raise SearchError("search needs a local processed root: the index is not kept in object storage")
     state = read_state(processed)
     if state is None or not (folder(processed) / state["index"]).exists():
         raise SearchError(f"no search index in {processed}: the next run builds it, or `dateline compact --search`")
+    if state.get("format", 1) != FORMAT:
+        raise SearchError(f"the search index in {processed} was built by an older version (format "
+                          f"{state.get('format', 1)}): the next run builds it again, or `dateline compact --search`")
     path = folder(processed) / state["index"]
     meta = (path / "meta.json").stat().st_mtime
     cached = _INDEXES.get(str(path))
@@ -292,6 +337,15 @@ def _reader(processed: Path) -> tuple[Any, dict[str, Any]]:
         _INDEXES[str(path)] = cached = (meta, index)
     index = cached[1]
     index.reload()
+    searcher = index.searcher()
+    synced = (read_state(processed) == state and not state.get("pending") and state["snapshot"] == snap_id
+              and state.get("committed_at") == committed_at)
+    return index, searcher, state, synced
+
+
+def _reader(processed: Path) -> tuple[Any, dict[str, Any]]:
+    """The index and its state (for bench/search.py's engine-only timings)."""
+    index, _searcher_, state, _synced = _searcher(processed, -1, "")
     return index, state
 
 
@@ -325,20 +379,43 @@ def engine_query(index: Any, query: str, since: str | date | None = None, until:
     return tantivy.Query.boolean_query(clauses)
 
 
-def _current_of_hits(ids: list[str]) -> str:
-    """The current version's key, text and description of each hit article, in the pinned snapshot. The
-    ids are inlined as literals (sha1 hex, checked) so the filter reaches the Parquet row groups' stats:
-    the text of a handful of row groups is read, not of the table."""
-    listed = ", ".join(f"'{i}'" for i in ids if _SHA1.fullmatch(i))
-    return f"""select h.rank, a.article_id, a.content_hash, a.text, a.description
-from (select article_id, content_hash, text, description from articles
-      where article_id in ({listed or "''"})
-      qualify row_number() over (partition by article_id order by fetched_at desc, content_hash) = 1) as a
-join search_hits_ as h using (article_id, content_hash)
-order by h.rank"""
-
-
 _SHA1 = re.compile(r"[0-9a-f]{40}")
+
+
+def _current_pairs(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[tuple[str, str]]:
+    """The current (article_id, content_hash) of each of ``ids`` in ``con``'s pinned snapshot: only the
+    narrow key columns are read (the ids inlined, so the filter is pushed into the Parquet scan)."""
+    from dateline.flows.store import sql_literal
+
+    listed = ", ".join(sql_literal(i) for i in sorted(set(ids)))
+    rows = con.execute(f"""select article_id, content_hash from articles where article_id in ({listed or "''"})
+qualify row_number() over (partition by article_id order by fetched_at desc, content_hash) = 1""").fetchall()
+    return set(rows)
+
+
+def _texts(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[Any, Any]]:
+    """The whole text and description of each (article_id, content_hash) in ``con``'s snapshot."""
+    from dateline.flows.store import sql_literal
+
+    listed = ", ".join(sql_literal(i) for i in sorted({a for a, _ in pairs}))
+    rows = con.execute("select article_id, content_hash, text, description from articles "
+                       f"where article_id in ({listed or repr('')})").fetchall()
+    wanted = set(pairs)
+    return {(a, h): (text, description) for a, h, text, description in rows if (a, h) in wanted}
+
+
+def _hit(doc: Any, score: float) -> dict[str, Any]:
+    language = doc.get_first("language") or None
+    group = group_of(language)
+
+    def text(name: str) -> str | None:
+        stored = doc.get_first(name)
+        return None if stored is None else bytes(stored).decode("utf-8")
+
+    return {"article_id": _unkey(doc.get_first("id")), "content_hash": _unkey(doc.get_first("version")),
+            "score": float(score), "title": doc.get_first(f"title_{group}"), "url": text("url"),
+            "published_at": doc.get_first("published_at"), "site": text("site_name"), "language": language,
+            "group": group, "text": text("text_head"), "description": text("description_head")}
 
 
 def _marked(snippet: Any) -> str:
@@ -354,50 +431,42 @@ def _marked(snippet: Any) -> str:
 
 def search(con: duckdb.DuckDBPyConnection, processed: Path, query: str, *, since: str | date | None = None,
            until: str | date | None = None, site: str | None = None, language: str | None = None,
-           limit: int = 20) -> pa.Table:
+           limit: int = 20, full_snippets: bool = False) -> pa.Table:
     """The best ``limit`` hits of ``query``, ranked, as Arrow (:data:`HIT_COLUMNS`): only current article
-    versions of ``con``'s pinned snapshot."""
+    versions of ``con``'s pinned snapshot. Snippets are cut from the stored start of the description and
+    text; with ``full_snippets`` a hit whose match is further in is cut from its whole text, read from the
+    tables (slow at scale: that read is most of the time)."""
     import tantivy
 
-    index, state = _reader(processed)
     pinned = con.cursor()
-    ((snap_id,),) = pinned.execute("select id from dateline_internal.snapshot").fetchall()
-    if state["snapshot"] != snap_id:
+    ((snap_id, committed_at),) = pinned.execute("select id, committed_at from dateline_internal.snapshot").fetchall()
+    index, searcher, state, synced = _searcher(processed, snap_id, committed_at)
+    if state["snapshot"] < snap_id:
         log.warning("the search index is synced to snapshot %s, the tables are at %s: newer articles are not "
                     "found until the next run (or `dateline compact --search`)", state["snapshot"], snap_id)
+    elif state["snapshot"] > snap_id:
+        log.warning("the search index is synced to snapshot %s, newer than this connection's %s: article "
+                    "versions replaced since are not found", state["snapshot"], snap_id)
     q = engine_query(index, query, since, until, site, language)
-    searcher = index.searcher()
     rows: list[dict[str, Any]] = []
-    offset, page = 0, max(limit * 2, 20)
+    offset, page = 0, limit if synced else max(limit * 2, 20)
     while len(rows) < limit:
         hits = searcher.search(q, page, count=False, offset=offset).hits
         if not hits:
             break
-        found = []
-        for rank, (score, address) in enumerate(hits, start=offset):
-            doc = searcher.doc(address)
-            group = group_of(doc.get_first("language") or None)
-            found.append({"rank": rank, "article_id": doc.get_first("article_id"),
-                          "content_hash": doc.get_first("content_hash"), "score": float(score),
-                          "title": doc.get_first(f"title_{group}"), "url": doc.get_first("url"),
-                          "published_at": doc.get_first("published_at"), "site": doc.get_first("site_name"),
-                          "language": doc.get_first("language") or None, "group": group})
-        by_rank = {f["rank"]: f for f in found}
-        pinned.register("search_hits_", pa.Table.from_pylist(
-            [{"rank": f["rank"], "article_id": f["article_id"], "content_hash": f["content_hash"]} for f in found]))
-        kept = pinned.execute(_current_of_hits([f["article_id"] for f in found])).fetchall()
-        pinned.unregister("search_hits_")
-        for rank, _article, _version, text, description in kept:
-            hit = by_rank[rank]
-            hit["text"], hit["description"] = text, description
-            rows.append(hit)
+        found = [_hit(searcher.doc(address), score) for score, address in hits]
+        if not synced:  # the index is not at the pinned snapshot: keep the hits current there
+            current = _current_pairs(pinned, [f["article_id"] for f in found])
+            found = [f for f in found if (f["article_id"], f["content_hash"]) in current]
+        rows += found
         if len(hits) < page:
             break
         offset += page
     rows = rows[:limit]
     generators: dict[str, Any] = {}
-    for hit in rows:
-        snippet = ""
+
+    def cut(hit: dict[str, Any]) -> str:
+        """The snippet of the first of the hit's text and description that holds a match, marked; or ""."""
         for name in ("text", "description"):
             key = f"{name}_{hit['group']}"
             if not hit[name]:
@@ -405,11 +474,22 @@ def search(con: duckdb.DuckDBPyConnection, processed: Path, query: str, *, since
             if key not in generators:
                 generators[key] = tantivy.SnippetGenerator.create(searcher, q, index.schema, key)
                 generators[key].set_max_num_chars(SNIPPET_CHARS)
-            cut = generators[key].snippet_from_doc(tantivy.Document(**{key: hit[name]}))
-            if cut.highlighted():
-                snippet = _marked(cut)
-                break
-        hit["snippet"] = snippet or (hit["description"] or hit["text"] or "")[:SNIPPET_CHARS].replace("\n", " ")
+            snippet = generators[key].snippet_from_doc(tantivy.Document(**{key: hit[name]}))
+            if snippet.highlighted():
+                return _marked(snippet)
+        return ""
+
+    for hit in rows:
+        hit["snippet"] = cut(hit)
+    unmarked = [hit for hit in rows if not hit["snippet"]]
+    if full_snippets and unmarked:
+        whole = _texts(pinned, [(h["article_id"], h["content_hash"]) for h in unmarked])
+        for hit in unmarked:
+            hit["text"], hit["description"] = whole.get((hit["article_id"], hit["content_hash"]), (None, None))
+            hit["snippet"] = cut(hit)
+    for hit in unmarked:
+        if not hit["snippet"]:
+            hit["snippet"] = (hit["description"] or hit["text"] or "")[:SNIPPET_CHARS].replace("\n", " ")
     schema = pa.schema([("article_id", pa.string()), ("content_hash", pa.string()), ("score", pa.float64()),
                         ("title", pa.string()), ("url", pa.string()), ("published_at", pa.timestamp("us", tz="UTC")),
                         ("site", pa.string()), ("language", pa.string()), ("snippet", pa.string())])

@@ -139,12 +139,20 @@ def test_cli_errors(corpus, tmp_path):
     assert not (tmp_path / "none").exists()
 
 
+def sql_urls(data: Path, query: str, *options: str) -> list[str]:
+    result = CliRunner().invoke(cli, ["--data-dir", str(data), "sql", *options, "--format", "csv",
+                                      f"select url from search('{query}')"])
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.splitlines()[1:]
+
+
 def test_new_version_replaces_the_old_and_a_run_catches_up_an_index_left_behind(prefect_harness, tmp_path):
     data = tmp_path / "data"
     run(data, write(tmp_path / "a.jsonl", ROWS))
     processed = Settings(data_dir=data).processed_dir
     behind = tmp_path / "behind"
     shutil.copytree(search.folder(processed), behind)  # the index as the first run left it
+    first = snapshot.current(processed).id
     changed = row("https://news.example.com/wagner", "Putin and the Wagner push",
                   EN_ORDERS.replace("Bakhmut", "Soledar"), "en", "2023-01-04T10:00:00Z", "Example News")
     run(data, write(tmp_path / "b.jsonl", [changed]))
@@ -155,7 +163,15 @@ def test_new_version_replaces_the_old_and_a_run_catches_up_an_index_left_behind(
     shutil.copytree(behind, search.folder(processed))
     assert search.read_state(processed)["snapshot"] < snapshot.current(processed).id
     assert urls(data, "bakhmut") == set()  # the stale hit is filtered against the tables
+    # a connection pinned to the newer snapshot while the index is behind it, and one pinned to the older
+    # snapshot once the index is ahead: each returns only the versions current in its own snapshot
+    newer = snapshot.current(processed).id
+    assert sql_urls(data, "soledar") == []  # not in the index yet
+    assert sql_urls(data, "bakhmut") == []  # in the index, but replaced in the pinned snapshot
     run(data, write(tmp_path / "c.jsonl", [ROWS[1]]))  # nothing new: the run only catches the index up
+    assert sql_urls(data, "soledar", "--as-of", str(first)) == []  # the index's version is not current there
+    assert sql_urls(data, "soledar", "--as-of", str(newer)) == ["https://news.example.com/wagner"]
+    assert sql_urls(data, "harvest", "--as-of", str(first)) == ["https://farm.example.org/harvest"]  # unchanged
     assert search.read_state(processed)["snapshot"] == snapshot.current(processed).id
     assert urls(data, "soledar") == {"https://news.example.com/wagner"}
     # the index folder removed: the next run builds it again from the tables
@@ -176,3 +192,46 @@ def test_compact_search_rebuilds_the_index_with_the_same_hits(corpus):
     assert result.exit_code == 0, result.stderr
     assert search.read_state(Settings(data_dir=corpus).processed_dir)["index"] != old
     assert {q: ranked(q) for q in queries} == before
+
+
+def test_snippets_come_from_the_stored_start_of_the_text_and_the_description(prefect_harness, tmp_path):
+    data = tmp_path / "data"
+    text = " ".join([EN_OTHER] * 4) + " At dawn the ferry reached Zanzibar with the last of the grain."
+    assert text.index("Zanzibar") > search.TEXT_HEAD
+    long = json.loads(row("https://ferry.example.net/grain", "The grain ferry", text, "en", "2023-05-02T08:00:00Z",
+                          "Ferry Times"))
+    run(data, write(tmp_path / "a.jsonl", [json.dumps({**long, "description": "Grain ships out of Tanzania."})]))
+    (harvest,) = hits(data, "harvest")
+    assert "**harvest**" in harvest["snippet"]  # in the stored start of the text
+    (tanzania,) = hits(data, "tanzania")
+    assert "**Tanzania**" in tanzania["snippet"]  # in the description
+    (zanzibar,) = hits(data, "zanzibar")  # found, but past the stored start: the snippet is the start, unmarked
+    assert zanzibar["url"] == "https://ferry.example.net/grain" and "**" not in zanzibar["snippet"]
+    assert zanzibar["snippet"] == "Grain ships out of Tanzania."
+    (full,) = hits(data, "zanzibar", "--full-snippets")  # cut from the whole text, read from the tables
+    assert "**Zanzibar**" in full["snippet"]
+    (same,) = hits(data, "harvest", "--full-snippets")
+    assert same["snippet"] == harvest["snippet"]
+
+
+def test_an_index_of_an_older_format_is_refused_then_built_again(corpus, caplog):
+    processed = Settings(data_dir=corpus).processed_dir
+    state = search.read_state(processed)
+    old = {k: v for k, v in state.items() if k != "format"}  # what format 1 wrote
+    (search.folder(processed) / search.STATE).write_text(json.dumps(old), encoding="utf-8")
+    refused = CliRunner().invoke(cli, ["--data-dir", str(corpus), "search", "bakhmut"])
+    assert refused.exit_code == 1 and "older version (format 1)" in refused.stderr
+    with caplog.at_level("INFO", logger=search.log.name):
+        done = search.sync(processed, Settings(data_dir=corpus).raw_dir)
+    assert "has format 1, this version writes 2: building it again" in caplog.text
+    assert done["added"] == len(ROWS) and search.read_state(processed)["format"] == search.FORMAT
+    assert search.read_state(processed)["index"] != state["index"]
+    assert not (search.folder(processed) / state["index"]).exists()
+    assert urls(corpus, "bakhmut") == {"https://news.example.com/wagner"}
+
+
+def test_stored_ids_come_back_as_they_went_in():
+    for value in ("0" * 40, "ab" * 20, "AB" * 20, "x" * 19, "é" * 10, "a" * 39, ""):
+        assert search._unkey(search._key(value)) == value
+    assert len(search._key("ab" * 20)) == 21
+    assert search.head("one two three", 8) == "one two" and search.head("short", 8) == "short"

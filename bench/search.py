@@ -8,9 +8,14 @@ realistic frequencies; duckdb_scale's 32-word texts would make every term match 
 - build: ``search.sync`` from scratch (what the first run or `dateline compact --search` does), its time
   and the index's size against the text's size (the UTF-8 bytes of title, description and text);
 - update: a run of ``--run-size`` new articles committed, then ``search.sync`` (the per-run cost);
-- queries, ``--repeat`` warm runs each after one cold: ``search.search`` end to end (engine, the check
-  against the pinned snapshot, snippets), the engine alone, and ILIKE over articles_current as
+- queries, ``--repeat`` warm runs each after one cold: ``search.search`` end to end (engine, stored hit
+  rows, snippets) on a connection at the index's snapshot; the same on a connection pinned to the
+  snapshot before the update run ("checked": the index is not at that snapshot, so the hits' ids are
+  checked against its tables); the engine alone; and ILIKE over articles_current as
   sql/article_lookup.sql does it, for a term, a phrase, a boolean query, each with a one-year date filter.
+  "highlighted" counts the hits whose snippet marks a match (only the stored start of a text is
+  highlighted: search.TEXT_HEAD); "full" is ``search.search(..., full_snippets=True)``, which cuts the
+  other hits' snippets from their whole text, read from the tables.
 
     python bench/search.py                        # 100,000 articles: a few minutes
     python bench/search.py --articles 1000000     # the issue's targets
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import sys
 import tempfile
@@ -155,6 +161,8 @@ def main() -> None:
         update_s = time.perf_counter() - started
         print(f"a run of {args.run_size:,} articles added to the index in {update_s:.1f} s", flush=True)
         con = store.connect(processed, raw)
+        older = store.connect(processed, raw, snap=str(built["snapshot"]))  # the index is a run ahead of it
+        search.log.setLevel(logging.ERROR)  # not its "the index is ahead of this connection" on every search
         index, _ = search._reader(processed)
         searcher = index.searcher()
         results: dict[str, Any] = {}
@@ -163,25 +171,34 @@ def main() -> None:
             ilike = ("select article_id, url from articles_current where published_at >= $since::date "
                      "and published_at < $until::date + 1 and " + " and ".join(f"text ilike '{p}'" for p in patterns)
                      + " limit 20")
+            found = search.search(con, processed, query, since=SINCE, until=UNTIL, limit=20)
             results[name] = {
                 "query": query,
-                "hits": len(search.search(con, processed, query, since=SINCE, until=UNTIL, limit=20)),
+                "hits": len(found),
+                "highlighted": sum("**" in s for s in found.column("snippet").to_pylist()),
                 "search": timed(lambda query=query: search.search(con, processed, query, since=SINCE, until=UNTIL,
                                                                   limit=20), args.repeat),
+                "full": timed(lambda query=query: search.search(con, processed, query, since=SINCE, until=UNTIL,
+                                                                limit=20, full_snippets=True),
+                              max(2, args.repeat // 5)),
+                "checked": timed(lambda query=query: search.search(older, processed, query, since=SINCE,
+                                                                   until=UNTIL, limit=20), args.repeat),
                 "engine": timed(lambda q=q: searcher.search(q, 20).hits, args.repeat),
                 "ilike": timed(lambda ilike=ilike: con.execute(ilike, {"since": SINCE, "until": UNTIL}).fetchall(),
                                max(2, args.repeat // 5)),
             }
         con.close()
+        older.close()
     report = {"articles": args.articles, "words_per_article": args.words, "text_mb": round(text_bytes / 1e6, 1),
               "build_seconds": round(build_s, 1), "index_mb": round(index_bytes / 1e6, 1),
               "index_to_text": round(index_bytes / text_bytes, 3), "built": built,
               "update_articles": args.run_size, "update_seconds": round(update_s, 2), "updated": updated,
               "date_filter": [SINCE, UNTIL], "queries": results}
-    print(f"\n{'query':<8} {'hits':>5} {'search ms':>10} {'engine ms':>10} {'ILIKE ms':>10}  (warm medians; "
-          f"{SINCE}..{UNTIL})")
+    print(f"\n{'query':<8} {'hits':>5} {'marked':>6} {'search ms':>10} {'checked ms':>11} {'engine ms':>10} "
+          f"{'full ms':>8} {'ILIKE ms':>10}  (warm medians; {SINCE}..{UNTIL})")
     for name, r in results.items():
-        print(f"{name:<8} {r['hits']:>5} {r['search']['median_ms']:>10} {r['engine']['median_ms']:>10} "
+        print(f"{name:<8} {r['hits']:>5} {r['highlighted']:>6} {r['search']['median_ms']:>10} "
+              f"{r['checked']['median_ms']:>11} {r['engine']['median_ms']:>10} {r['full']['median_ms']:>8} "
               f"{r['ilike']['median_ms']:>10}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -9,7 +9,10 @@ its views from the listed files (``read_parquet([...])``, never a glob), so it s
 start to end: a run's load, its derived rows and its ``runs`` row together, a compaction or a rebuild
 all at once, or none of it. Files are deleted only once no snapshot of the retention window lists
 them (:func:`collect`, called by the writer holding the data dir lock); files no snapshot ever
-listed (a killed writer's) are deleted at once, since no reader can know of them.
+listed (a killed writer's) are deleted at once, since no reader can know of them. A connection kept
+open longer than the window (a notebook) holds a lease on its snapshot (:func:`take_lease`,
+``_snapshots/leases/``): its files stay while the process that holds it lives and the connection is
+open, however long.
 
 The set of tables is data-driven (:data:`REGISTRY`): a table is a name, a schema and a root; any
 registered table gets a view (sql/views.sql may define a richer one) and a place in every snapshot.
@@ -20,9 +23,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import time
 import uuid
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +37,8 @@ from dateline.flows import storage
 
 SNAPSHOTS = "_snapshots"
 CURRENT = "CURRENT.json"
+LEASES = "leases"
+LEASE_MAX_AGE = 7 * 86400.0  # seconds: a lease of another host (whose process cannot be checked) lapses after
 HISTORY_KEPT = 100  # manifests kept for `dateline status` past the retention window (their files are gone)
 RETENTION_SECONDS = 3600.0  # default: files a commit replaced stay readable this long
 
@@ -220,6 +227,79 @@ def retained(snaps: list[Snapshot], retention: float, now: float | None = None) 
     return kept
 
 
+# --- leases: a reader's hold on its snapshot past the retention window ------------------------------
+
+_OPEN: dict[str, Callable[[], bool]] = {}  # this process's lease files -> whether their reader is still open
+
+
+def take_lease(processed: Path, snap_id: int, reader: object, is_open: Callable[[object], bool]) -> Path | None:
+    """Hold ``snap_id``'s files for ``reader`` (a connection): a lease file naming the snapshot, this
+    host and process, removed when the reader is garbage-collected (or the process ends: a lease of a
+    dead process is void). ``is_open(reader)`` says whether a reader that still exists is open (a
+    closed one holds nothing). Local stores only (None on object storage: the retention window alone)."""
+    if storage.is_remote(processed):
+        return None
+    path = folder(processed) / LEASES / f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}.json"
+    move_lease(path, snap_id)
+    ref = weakref.ref(reader)
+    _OPEN[str(path)] = lambda: (r := ref()) is not None and is_open(r)
+    weakref.finalize(reader, release, path)
+    return path
+
+
+def move_lease(path: Path, snap_id: int) -> None:
+    """Point a lease at another snapshot (a reader refreshed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # whole or not at all (not fsynced: a
+    tmp.write_text(json.dumps({"snapshot": snap_id, "host": socket.gethostname(), "pid": os.getpid(),  # crash
+                               "taken_at": _now()}), encoding="utf-8")  # ends the process that held it)
+    os.replace(tmp, path)
+
+
+def release(path: Path) -> None:
+    _OPEN.pop(str(path), None)
+    path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def leased(processed: Path, now: float | None = None) -> set[int]:
+    """The snapshots live leases hold; void ones (a dead process's, a closed reader's, another host's
+    older than LEASE_MAX_AGE) are removed on the way."""
+    base = folder(processed) / LEASES
+    if storage.is_remote(processed) or not base.exists():
+        return set()
+    now = time.time() if now is None else now
+    held = set()
+    for path in base.glob("*.json"):
+        try:
+            lease = json.loads(path.read_text(encoding="utf-8"))
+            snap_id, pid, taken = int(lease["snapshot"]), int(lease["pid"]), lease["taken_at"]
+        except FileNotFoundError:
+            continue  # released meanwhile
+        except (OSError, ValueError, KeyError, TypeError):
+            path.unlink(missing_ok=True)  # not a lease this code wrote (a lease is written whole, by a rename)
+            continue
+        if lease.get("host") == socket.gethostname():
+            own = _OPEN.get(str(path))
+            live = own() if own is not None else pid != os.getpid() and _alive(pid)
+        else:
+            live = now - datetime.fromisoformat(taken).timestamp() < LEASE_MAX_AGE
+        if live:
+            held.add(snap_id)
+        else:
+            path.unlink(missing_ok=True)
+    return held
+
+
 def collect(processed: Path, raw: Path, retention: float = RETENTION_SECONDS,
             tables: Iterable[str] | None = None) -> int:
     """Delete the files of registered processed tables that no retained snapshot lists, and the
@@ -227,7 +307,8 @@ def collect(processed: Path, raw: Path, retention: float = RETENTION_SECONDS,
     file no snapshot lists is a killed writer's, or was replaced before the retention window.
     Returns how many files were deleted. The raw index is never deleted (it is not compacted)."""
     snaps = history(processed)
-    keep = retained(snaps, retention)
+    held = leased(processed)
+    keep = retained(snaps, retention) + [s for s in snaps if s.id in held]
     listed = {f for s in keep for files in s.tables.values() for f in files}
     removed = 0
     for name in tables if tables is not None else REGISTRY:

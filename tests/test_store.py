@@ -3,8 +3,12 @@ for the per-actor queries, compaction, and the derived actor tables `dateline co
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
+import socket
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -438,3 +442,33 @@ def test_a_large_run_is_loaded_in_groups_of_staged_files_with_repeats_across_gro
     assert files == ["r1-1.parquet", "r1-2.parquet", "r1.parquet"]
     with store.connect(processed, raw) as con:
         assert con.execute("select count(*), count(distinct article_id) from articles").fetchone() == (11, 11)
+
+
+def test_a_connection_open_past_the_retention_window_keeps_its_snapshots_files(two_runs):
+    processed, raw = two_runs
+    kept_open = store.connect(processed, raw)
+    before = answers(kept_open)
+    (events,) = [processed / f for f in snapshot.current(processed).files("events")][:1]
+    load_run(processed, "r3", LATER_RUNS[0])
+    store.compact(processed)
+    assert store.collect_garbage(processed, raw, retention=0) and events.exists()  # the others' files go
+    assert answers(kept_open) == before
+    store.refresh(kept_open)  # the lease moves with the connection: the old snapshot is free
+    assert store.collect_garbage(processed, raw, retention=0) and not events.exists()
+    assert answers(kept_open) != before
+
+
+def test_a_closed_connection_and_a_dead_process_hold_no_lease(two_runs):
+    processed, raw = two_runs
+    (events,) = [processed / f for f in snapshot.current(processed).files("events")][:1]
+    closed = store.connect(processed, raw)
+    closed.close()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lease = processed / "_snapshots" / "leases" / f"{socket.gethostname()}-{dead.stdout.strip()}-x.json"
+    lease.write_text(json.dumps({"snapshot": snapshot.current(processed).id, "host": socket.gethostname(),
+                                 "pid": int(dead.stdout), "taken_at": "2026-01-01T00:00:00+00:00"}))
+    load_run(processed, "r3", LATER_RUNS[0])
+    store.compact(processed)
+    assert store.collect_garbage(processed, raw, retention=0) and not events.exists()
+    assert not lease.exists()
+    del closed  # kept referenced to here: its being closed, not collected, freed the snapshot

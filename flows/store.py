@@ -366,10 +366,10 @@ def connect(processed: Path, raw: Path, database: str = ":memory:", snap: Snapsh
     except duckdb.Error as exc:
         con.close()
         raise StoreError(f"cannot create the views over {processed}: {exc}") from exc
-    if database == ":memory:":  # a database file outlives the process: its views stand on the retention window
-        if (lease := snapshot.take_lease(processed, snap.id, con, _is_open)) is not None:
-            _LEASES[id(con)] = lease
-            weakref.finalize(con, _LEASES.pop, id(con), None)
+    # a database file outlives the process: its views stand on the retention window alone
+    if database == ":memory:" and (lease := snapshot.take_lease(processed, snap.id, con, _is_open)) is not None:
+        _LEASES[id(con)] = lease
+        weakref.finalize(con, _LEASES.pop, id(con), None)
     if not storage.is_remote(processed):  # `search('query')` as a table (flows/search.py; local index only)
         from dateline.flows import search  # it imports this module
 

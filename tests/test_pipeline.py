@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from dateline.flows import snapshot, store
 from dateline.flows.archive import read_raw
-from dateline.flows.config import Settings
+from dateline.flows.config import DatelineError, Settings
 from dateline.flows.pipeline import pipeline
 from dateline.transforms.schema import TABLES
 from dateline.transforms.urls import sha1_hex
@@ -222,6 +222,26 @@ def test_reprocess_rebuild_gives_the_same_tables_without_network(two_runs, http_
         fetch_quarantine
     assert table(copied, "select count(*) from quarantine where reason = 'not_an_article'")[0][0] == 1
     assert not list(copy.glob("processed.previous-*"))
+
+
+def test_a_rebuild_that_gets_no_article_keeps_the_corpus(two_runs, tmp_path):
+    from click.testing import CliRunner
+    from dateline.flows.cli import cli
+
+    settings, *_ = two_runs
+    copy = tmp_path / "data"
+    shutil.copytree(settings.data_dir, copy)
+    copied = Settings(data_dir=copy)
+    before = table(copied, "select count(*), (select count(*) from runs) from articles")[0]
+    warcs = sorted((copy / "raw").rglob("*.warc.gz"))
+    for warc in warcs:  # an archive that cannot be read (a bad disk, the wrong volume mounted)
+        warc.write_bytes(b"\0" * warc.stat().st_size)
+    result = CliRunner().invoke(cli, ["--data-dir", str(copy), "reprocess", "--rebuild", "--workers", "1"])
+    # a DatelineError: `dateline` (main) prints it as one "Error: ..." line, exit 1
+    assert warcs and isinstance(result.exception, DatelineError), result.output
+    assert "the rebuild got no article" in str(result.exception)
+    assert table(copied, "select count(*) from articles")[0][0] == before[0]
+    assert table(copied, "select count(*) from runs where status = 'failed'")[0][0] == 1  # recorded as failed
 
 
 def test_reprocess_rejects_a_bad_date(tmp_path):

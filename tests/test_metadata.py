@@ -88,7 +88,7 @@ def test_clean_site_name(value, expected):
 
 
 from dateline.transforms.language import detect_language  # noqa: E402
-from dateline.transforms.metadata import choose_title, date_in_url, strip_site_name  # noqa: E402
+from dateline.transforms.metadata import choose_title, date_in_url, site_name_forms, strip_site_name  # noqa: E402
 
 SITES = ["CBC News", "cbc.ca"]
 
@@ -114,6 +114,16 @@ def test_choose_title_prefers_jsonld_then_h1_on_a_tie():
 
 def test_choose_title_unescapes_entities_and_skips_the_site_name_as_h1():
     assert choose_title("Mexico&#8217;s plan", "CBC News", None, [], SITES) == "Mexico’s plan"
+
+
+def test_a_headline_length_site_name_guess_does_not_make_every_title_a_site_part():
+    # trafilatura's sitename is at times the page's whole <title> (tests/fixtures/fundus, Tageblatt)
+    guess = "Nationale Demo Der 9. Juli naht: OGBL und LCGB demonstrieren Stärke"
+    names = site_name_forms([None, "Tageblatt", guess, "tageblatt.lu"])
+    assert names == ["Tageblatt", "tageblatt.lu"]
+    assert choose_title("Der 9. Juli naht: OGBL und LCGB demonstrieren Stärke", None, guess, [], names) == \
+        "Der 9. Juli naht: OGBL und LCGB demonstrieren Stärke"
+    assert choose_title("Der 9. Juli naht: OGBL und LCGB demonstrieren Stärke", None, guess, [], [guess]) is None
 
 
 def test_choose_title_falls_back_to_the_title_element():

@@ -31,6 +31,7 @@ from dateline.transforms.metadata import (
     normalize_language,
     parse_date,
     read_page_metadata,
+    site_name_forms,
     split_tags,
     subtitle_texts,
 )
@@ -430,8 +431,9 @@ def _extract_from_tree(tree: HtmlElement, page: PageInput, *, run_id: str) -> Ex
     fallback = TrafilaturaFallbacks(tree, page.url)  # trafilatura's metadata, computed only where ours is silent
     site_name = choose_site_name([meta.first_meta("og:site_name"), meta.first_meta("application-name"),
                                   jsonld_name(meta.jsonld_value("publisher")), fallback.sitename])
-    site_names = [n for n in (site_name, meta.first_meta("og:site_name"), fallback.sitename,
-                              jsonld_name(meta.jsonld_value("publisher")), domain_of(canonical)) if n]
+    site_names = [*site_name_forms([site_name, meta.first_meta("og:site_name"), fallback.sitename,
+                                    jsonld_name(meta.jsonld_value("publisher"))]),
+                  *filter(None, [domain_of(canonical)])]
     title = choose_title(_first_text(meta.jsonld_value("headline")), meta.h1, meta.first_meta("og:title"),
                          [meta.first_meta("twitter:title"), fallback.title], site_names)
     description = _first_text(meta.jsonld_value("description"), meta.first_meta("og:description"),

@@ -306,13 +306,22 @@ def choose_site_name(candidates: list[str | None]) -> str | None:
     """The outlet's name from candidates in order of trust (og:site_name, application-name, JSON-LD
     publisher, ...): URLs, company legal names ('... GmbH') and headline-length strings are skipped,
     and a name beats a bare domain ('MDR' over 'mdr.de')."""
-    names: list[str] = []
-    for value in candidates:
-        cleaned = clean_site_name(html.unescape(value)) if value else None
-        if not cleaned or "://" in cleaned or _LEGAL_FORM.search(cleaned) or len(cleaned.split()) > 5:
-            continue
-        names.append(cleaned)
+    names = [n for n in (_plausible_site_name(v) for v in candidates) if n]
     return next((n for n in names if not _DOMAINISH.match(n)), names[0] if names else None)
+
+
+def _plausible_site_name(value: str | None) -> str | None:
+    cleaned = clean_site_name(html.unescape(value)) if value else None
+    if not cleaned or "://" in cleaned or _LEGAL_FORM.search(cleaned) or len(cleaned.split()) > 5:
+        return None
+    return cleaned
+
+
+def site_name_forms(candidates: list[str | None]) -> list[str]:
+    """The candidates that can be a site's name (as :func:`choose_site_name` judges them), as written:
+    the names a title's site segment is matched against. A headline-length guess (trafilatura's
+    sitename is sometimes the page's whole title) would make every headline a "site part"."""
+    return [v for v in candidates if v and _plausible_site_name(v)]
 
 
 def jsonld_name(value: Any) -> str | None:

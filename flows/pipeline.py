@@ -430,12 +430,13 @@ def _locked_run(src: Sources, cfg: Settings, reprocess: bool, reprocess_since: s
             # the worker processes hold the NLP model (~350 MB each) and the load needs none of them:
             # stopped now, they do not add to the load's own memory (the next run starts them again)
             shutdown_pool()
-        if rebuild and pages and not sum(r.articles for r in results) and tx.base.files(ARTICLES.name):
-            # every archived page refused (an unreadable archive, a broken extractor): committing would
-            # replace the corpus with an empty one
+        if rebuild and not sum(r.articles for r in results) and tx.base.files(ARTICLES.name):
+            # no archived page, or every one refused (an unreadable or wrong archive, a broken extractor):
+            # committing would replace the corpus with an empty one
             raise DatelineError(
-                f"the rebuild got no article from {len(pages)} archived pages (all quarantined); the "
-                f"corpus is kept as it was: `dateline reprocess` without --rebuild records why in quarantine")
+                f"the rebuild got no article from {len(pages)} archived pages"
+                f"{' (all quarantined)' if pages else f' in {cfg.raw_dir}'}; the corpus is kept as it was"
+                f"{': `dateline reprocess` without --rebuild records why in quarantine' if pages else ''}")
         # the commit point: every batch is staged; index the pages, then the staging must be loaded
         store.write_raw_index([row for a in acquired for row in a.raw_rows], cfg.raw_dir, run_id)
         store.mark_committed(cfg.processed_dir, run_id)

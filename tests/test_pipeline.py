@@ -224,7 +224,8 @@ def test_reprocess_rebuild_gives_the_same_tables_without_network(two_runs, http_
     assert not list(copy.glob("processed.previous-*"))
 
 
-def test_a_rebuild_that_gets_no_article_keeps_the_corpus(two_runs, tmp_path):
+@pytest.mark.parametrize("archive", ["unreadable", "none since"])
+def test_a_rebuild_that_gets_no_article_keeps_the_corpus(two_runs, tmp_path, archive):
     from click.testing import CliRunner
     from dateline.flows.cli import cli
 
@@ -234,9 +235,13 @@ def test_a_rebuild_that_gets_no_article_keeps_the_corpus(two_runs, tmp_path):
     copied = Settings(data_dir=copy)
     before = table(copied, "select count(*), (select count(*) from runs) from articles")[0]
     warcs = sorted((copy / "raw").rglob("*.warc.gz"))
-    for warc in warcs:  # an archive that cannot be read (a bad disk, the wrong volume mounted)
-        warc.write_bytes(b"\0" * warc.stat().st_size)
-    result = CliRunner().invoke(cli, ["--data-dir", str(copy), "reprocess", "--rebuild", "--workers", "1"])
+    since = []
+    if archive == "unreadable":  # a bad disk
+        for warc in warcs:
+            warc.write_bytes(b"\0" * warc.stat().st_size)
+    else:  # no archived page at all in the range asked for
+        since = ["--since", "2100-01-01"]
+    result = CliRunner().invoke(cli, ["--data-dir", str(copy), "reprocess", "--rebuild", "--workers", "1", *since])
     # a DatelineError: `dateline` (main) prints it as one "Error: ..." line, exit 1
     assert warcs and isinstance(result.exception, DatelineError), result.output
     assert "the rebuild got no article" in str(result.exception)

@@ -318,10 +318,10 @@ def _plausible_site_name(value: str | None) -> str | None:
 
 
 def site_name_forms(candidates: list[str | None]) -> list[str]:
-    """The candidates that can be a site's name (as :func:`choose_site_name` judges them), as written:
-    the names a title's site segment is matched against. A headline-length guess (trafilatura's
-    sitename is sometimes the page's whole title) would make every headline a "site part"."""
-    return [v for v in candidates if v and _plausible_site_name(v)]
+    """The candidates short enough to be a site's name (at most five words, as :func:`choose_site_name`
+    asks), as written: the names a title's site segment is matched against. A headline-length guess
+    (trafilatura's sitename is sometimes the page's whole title) would make every headline a "site part"."""
+    return [v for v in candidates if v and v.strip() and len(v.split()) <= 5]
 
 
 def jsonld_name(value: Any) -> str | None:

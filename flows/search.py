@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import shutil
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,10 @@ SNIPPET_CHARS = 200
 TEXT_HEAD = 300  # characters of the text stored for the snippet (cut back to a word's end)
 DESCRIPTION_HEAD = 400
 FORMAT = 2  # state.json "format": 1 (absent) had the ids and URL as indexed text and no stored heads
-HIT_COLUMNS = ("article_id", "content_hash", "score", "title", "url", "published_at", "site", "language", "snippet")
+HIT_SCHEMA = pa.schema([("article_id", pa.string()), ("content_hash", pa.string()), ("score", pa.float64()),
+                        ("title", pa.string()), ("url", pa.string()), ("published_at", pa.timestamp("us", tz="UTC")),
+                        ("site", pa.string()), ("language", pa.string()), ("snippet", pa.string())])
+HIT_COLUMNS = tuple(HIT_SCHEMA.names)
 
 
 class SearchError(DatelineError):
@@ -151,13 +154,7 @@ def read_state(processed: Path) -> dict[str, Any] | None:
 
 
 def _write_state(processed: Path, state: dict[str, Any]) -> None:
-    path = folder(processed) / STATE
-    tmp = path.with_name(f".{STATE}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(state, fh, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    snapshot.write_atomically(folder(processed) / STATE, json.dumps(state, sort_keys=True))
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -382,24 +379,25 @@ def engine_query(index: Any, query: str, since: str | date | None = None, until:
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 
 
+def _listed(ids: Iterable[str]) -> str:
+    """The ids as an SQL list of literals (inlined, so the filter is pushed into the Parquet scan)."""
+    from dateline.flows.store import sql_literal
+
+    return ", ".join(sql_literal(i) for i in sorted(set(ids))) or "''"
+
+
 def _current_pairs(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[tuple[str, str]]:
     """The current (article_id, content_hash) of each of ``ids`` in ``con``'s pinned snapshot: only the
     narrow key columns are read (the ids inlined, so the filter is pushed into the Parquet scan)."""
-    from dateline.flows.store import sql_literal
-
-    listed = ", ".join(sql_literal(i) for i in sorted(set(ids)))
-    rows = con.execute(f"""select article_id, content_hash from articles where article_id in ({listed or "''"})
+    rows = con.execute(f"""select article_id, content_hash from articles where article_id in ({_listed(ids)})
 qualify row_number() over (partition by article_id order by fetched_at desc, content_hash) = 1""").fetchall()
     return set(rows)
 
 
 def _texts(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[Any, Any]]:
     """The whole text and description of each (article_id, content_hash) in ``con``'s snapshot."""
-    from dateline.flows.store import sql_literal
-
-    listed = ", ".join(sql_literal(i) for i in sorted({a for a, _ in pairs}))
     rows = con.execute("select article_id, content_hash, text, description from articles "
-                       f"where article_id in ({listed or repr('')})").fetchall()
+                       f"where article_id in ({_listed(a for a, _ in pairs)})").fetchall()
     wanted = set(pairs)
     return {(a, h): (text, description) for a, h, text, description in rows if (a, h) in wanted}
 
@@ -490,10 +488,7 @@ def search(con: duckdb.DuckDBPyConnection, processed: Path, query: str, *, since
     for hit in unmarked:
         if not hit["snippet"]:
             hit["snippet"] = (hit["description"] or hit["text"] or "")[:SNIPPET_CHARS].replace("\n", " ")
-    schema = pa.schema([("article_id", pa.string()), ("content_hash", pa.string()), ("score", pa.float64()),
-                        ("title", pa.string()), ("url", pa.string()), ("published_at", pa.timestamp("us", tz="UTC")),
-                        ("site", pa.string()), ("language", pa.string()), ("snippet", pa.string())])
-    return pa.Table.from_pylist([{c: h[c] for c in HIT_COLUMNS} for h in rows], schema=schema)
+    return pa.Table.from_pylist([{c: h[c] for c in HIT_COLUMNS} for h in rows], schema=HIT_SCHEMA)
 
 
 SQL_LIMIT = 1000

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 from dateline.flows import storage
@@ -111,8 +112,9 @@ def history(processed: Path) -> list[Snapshot]:
     return sorted(found, key=lambda s: s.id)
 
 
-def _write_text(path: Path, text: str) -> None:
-    """Atomically: a temporary file renamed over ``path`` (on object storage one PUT)."""
+def write_atomically(path: Path, text: str, durable: bool = True) -> None:
+    """A temporary file renamed over ``path`` (on object storage one PUT): readers see the old text or
+    the new, whole. ``durable``: synced to disk before the rename (not for what a crash makes void)."""
     if storage.is_remote(path):
         path.write_text(text, encoding="utf-8")
         return
@@ -121,8 +123,9 @@ def _write_text(path: Path, text: str) -> None:
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -175,8 +178,8 @@ class Transaction:
         """Make the transaction current: its manifest into the history, then over CURRENT.json."""
         snap = self.working()
         text = snap.to_json()
-        _write_text(folder(self.processed) / f"{snap.id:08d}.json", text)
-        _write_text(folder(self.processed) / CURRENT, text)
+        write_atomically(folder(self.processed) / f"{snap.id:08d}.json", text)
+        write_atomically(folder(self.processed) / CURRENT, text)
         self.committed = snap
         return snap
 
@@ -229,10 +232,11 @@ def retained(snaps: list[Snapshot], retention: float, now: float | None = None) 
 
 # --- leases: a reader's hold on its snapshot past the retention window ------------------------------
 
-_OPEN: dict[str, Callable[[], bool]] = {}  # this process's lease files -> whether their reader is still open
+# this process's lease files -> their reader (a weak reference) and how to tell it is still open
+_OPEN: dict[str, tuple[weakref.ref[Any], Callable[[Any], bool]]] = {}
 
 
-def take_lease(processed: Path, snap_id: int, reader: object, is_open: Callable[[object], bool]) -> Path | None:
+def take_lease(processed: Path, snap_id: int, reader: object, is_open: Callable[[Any], bool]) -> Path | None:
     """Hold ``snap_id``'s files for ``reader`` (a connection): a lease file naming the snapshot, this
     host and process, removed when the reader is garbage-collected (or the process ends: a lease of a
     dead process is void). ``is_open(reader)`` says whether a reader that still exists is open (a
@@ -241,19 +245,20 @@ def take_lease(processed: Path, snap_id: int, reader: object, is_open: Callable[
         return None
     path = folder(processed) / LEASES / f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}.json"
     move_lease(path, snap_id)
-    ref = weakref.ref(reader)
-    _OPEN[str(path)] = lambda: (r := ref()) is not None and is_open(r)
+    _OPEN[str(path)] = (weakref.ref(reader), is_open)
     weakref.finalize(reader, release, path)
     return path
 
 
+def lease_of(reader: object) -> Path | None:
+    """The lease :func:`take_lease` took for ``reader``, if any."""
+    return next((Path(p) for p, (ref, _) in _OPEN.items() if ref() is reader), None)
+
+
 def move_lease(path: Path, snap_id: int) -> None:
     """Point a lease at another snapshot (a reader refreshed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # whole or not at all (not fsynced: a
-    tmp.write_text(json.dumps({"snapshot": snap_id, "host": socket.gethostname(), "pid": os.getpid(),  # crash
-                               "taken_at": _now()}), encoding="utf-8")  # ends the process that held it)
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps({"snapshot": snap_id, "host": socket.gethostname(), "pid": os.getpid(),
+                                       "taken_at": _now()}), durable=False)  # a crash ends its process too
 
 
 def release(path: Path) -> None:
@@ -290,7 +295,11 @@ def leased(processed: Path, now: float | None = None) -> set[int]:
             continue
         if lease.get("host") == socket.gethostname():
             own = _OPEN.get(str(path))
-            live = own() if own is not None else pid != os.getpid() and _alive(pid)
+            if own is not None:
+                reader = own[0]()
+                live = reader is not None and own[1](reader)
+            else:
+                live = pid != os.getpid() and _alive(pid)
         else:
             live = now - datetime.fromisoformat(taken).timestamp() < LEASE_MAX_AGE
         if live:

@@ -28,7 +28,6 @@ import re
 import shutil
 import tempfile
 import uuid
-import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import MISSING, asdict, dataclass, fields, replace
@@ -367,9 +366,8 @@ def connect(processed: Path, raw: Path, database: str = ":memory:", snap: Snapsh
         con.close()
         raise StoreError(f"cannot create the views over {processed}: {exc}") from exc
     # a database file outlives the process: its views stand on the retention window alone
-    if database == ":memory:" and (lease := snapshot.take_lease(processed, snap.id, con, _is_open)) is not None:
-        _LEASES[id(con)] = lease
-        weakref.finalize(con, _LEASES.pop, id(con), None)
+    if database == ":memory:":
+        snapshot.take_lease(processed, snap.id, con, _is_open)
     if not storage.is_remote(processed):  # `search('query')` as a table (flows/search.py; local index only)
         from dateline.flows import search  # it imports this module
 
@@ -384,12 +382,9 @@ def refresh(con: duckdb.DuckDBPyConnection) -> int:
     raw_root = storage.root_path(raw) if "://" in raw else Path(raw)
     snap = snapshot.current(root) or Snapshot()
     run(con, render_views(root, raw_root, snap))
-    if (lease := _LEASES.get(id(con))) is not None:
+    if (lease := snapshot.lease_of(con)) is not None:
         snapshot.move_lease(lease, snap.id)
     return snap.id
-
-
-_LEASES: dict[int, Path] = {}  # id of an open connection -> its lease on its snapshot (snapshot.take_lease)
 
 
 def _is_open(con: object) -> bool:

@@ -302,6 +302,9 @@ _LEGAL_FORM = re.compile(r"\b(?:gmbh|ltd|inc|llc|s\.?l|s\.?a|s\.?p\.?a|ag|plc|co
                          r"版权所有|copyright|all rights reserved", re.I)
 
 
+SITE_NAME_WORDS = 5  # longer is a headline, not a site's name
+
+
 def choose_site_name(candidates: list[str | None]) -> str | None:
     """The outlet's name from candidates in order of trust (og:site_name, application-name, JSON-LD
     publisher, ...): URLs, company legal names ('... GmbH') and headline-length strings are skipped,
@@ -312,16 +315,17 @@ def choose_site_name(candidates: list[str | None]) -> str | None:
 
 def _plausible_site_name(value: str | None) -> str | None:
     cleaned = clean_site_name(html.unescape(value)) if value else None
-    if not cleaned or "://" in cleaned or _LEGAL_FORM.search(cleaned) or len(cleaned.split()) > 5:
+    if not cleaned or "://" in cleaned or _LEGAL_FORM.search(cleaned) or len(cleaned.split()) > SITE_NAME_WORDS:
         return None
     return cleaned
 
 
 def site_name_forms(candidates: list[str | None]) -> list[str]:
-    """The candidates short enough to be a site's name (at most five words, as :func:`choose_site_name`
-    asks), as written: the names a title's site segment is matched against. A headline-length guess
-    (trafilatura's sitename is sometimes the page's whole title) would make every headline a "site part"."""
-    return [v for v in candidates if v and v.strip() and len(v.split()) <= 5]
+    """The candidates short enough to be a site's name (at most SITE_NAME_WORDS words, as
+    :func:`choose_site_name` asks), as written: the names a title's site segment is matched against.
+    A headline-length guess (trafilatura's sitename is sometimes the page's whole title) would make
+    every headline a "site part"."""
+    return [v for v in candidates if v and v.strip() and len(v.split()) <= SITE_NAME_WORDS]
 
 
 def jsonld_name(value: Any) -> str | None:

@@ -211,6 +211,7 @@ def generate_run(con: duckdb.DuckDBPyConnection, lo: int, hi: int, total: int, a
                     else ['explicit', 'relative', 'published'][ix(hash(event_id, 'b'), 3)] end as date_basis,
                null::bigint as date_start, null::bigint as date_end,
                {VERBS}[ix(hash(event_id, 'v'), 20)] as trigger,
+               null::bigint as trigger_start, null::bigint as trigger_end, false as clause,
                actor_ids[1] as subject_id,
                actor_ids[2] as object_id,
                actor_ids,

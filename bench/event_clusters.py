@@ -69,7 +69,8 @@ def gold_mentions(doc: dict[str, Any], corpus: str) -> list[tuple[int, int, str,
 
 def cluster_docs(docs: list[dict[str, Any]], offset_of: dict[str, int], join_at: float,
                  same_article: float) -> dict[str, list]:
-    """doc id -> [(sentence start, sentence end, cluster id, trigger)] in the gold text's offsets."""
+    """doc id -> [(sentence start, sentence end, cluster id, trigger, trigger start, trigger end, main)] in the
+    gold text's offsets (main: the sentence's main event, not a dated clause's)."""
     from datetime import date
 
     pages = []
@@ -81,17 +82,30 @@ def cluster_docs(docs: list[dict[str, Any]], offset_of: dict[str, int], join_at:
     reports, spans = [], {}
     for page in analyzed:
         a = page.article
+        seen: set[int] = set()
+        shift = offset_of[a.article_id]
         for e in page.nlp.events if page.nlp else ():
             if e.text_source == "body":
                 reports.append(report_of(e, a))
-                spans[e.event_id] = (a.article_id, e.sentence_start + offset_of[a.article_id],
-                                     e.sentence_end + offset_of[a.article_id], e.trigger)
+                main = e.sentence_id not in seen  # a sentence's first event is its main verb's
+                seen.add(e.sentence_id)
+                at = (e.trigger_start + shift, e.trigger_end + shift) if e.trigger_start is not None else (-1, -1)
+                spans[e.event_id] = (a.article_id, e.sentence_start + shift, e.sentence_end + shift, e.trigger,
+                                     *at, main)
     assigned = Clusterer(join_at=join_at, same_article=same_article).assign_all(reports)
     out: dict[str, list] = {d["doc_id"]: [] for d in docs}
     for event_id, cluster_id in assigned.items():
-        doc_id, s, e, trigger = spans[event_id]
-        out[doc_id].append((s, e, cluster_id, trigger))
+        doc_id, s, e, trigger, t_start, t_end, main = spans[event_id]
+        out[doc_id].append((s, e, cluster_id, trigger, t_start, t_end, main))
     return out
+
+
+def event_of(events: list, start: int, end: int) -> tuple | None:
+    """The Dateline event of a gold mention: the one whose trigger is the mention's word, else the main event
+    of the mention's sentence."""
+    inside = [x for x in events if x[0] <= start < x[1]]
+    return (next((x for x in inside if x[4] < end and start < x[5]), None)
+            or next((x for x in inside if x[6]), None))
 
 
 def lemmas_of(texts: list[str]) -> dict[str, str]:
@@ -118,9 +132,10 @@ def score_corpus(name: str, docs: list[dict[str, Any]], corpus: str, split_of: d
 def _rows(name: str, docs: list[dict[str, Any]], split: str, split_of: dict[str, str], scope: str,
           found: dict[str, list], mentions: dict[str, list], lemma: dict[str, str]) -> list[dict[str, Any]]:
     """The scores of one split. scope "sentence": every gold mention, each taking the cluster of its
-    sentence's event (the issue's protocol; a sentence with several gold events puts them in one
-    cluster, so precision has a ceiling well below 1); "main verb": only the gold mentions whose
-    lemma is the trigger of their sentence's Dateline event (what Dateline calls the event)."""
+    Dateline event (event_of: the event of its word, else its sentence's main event; the issue's protocol:
+    a sentence with several gold events puts most of them in one cluster, so precision has a ceiling well
+    below 1); "main verb": only the gold mentions whose lemma is the trigger of that event (what Dateline
+    calls the event: a sentence's main verb, or a dated clause's verb)."""
     key: dict[Hashable, Hashable] = {}
     ours: dict[Hashable, Hashable] = {}
     base: dict[Hashable, Hashable] = {}
@@ -133,7 +148,7 @@ def _rows(name: str, docs: list[dict[str, Any]], split: str, split_of: dict[str,
             k = (d["doc_id"], start, end)
             if k in key:
                 continue
-            event = next((x for x in found[d["doc_id"]] if x[0] <= start < x[1]), None)
+            event = event_of(found[d["doc_id"]], start, end)
             if scope == "main verb" and (event is None or event[3] != lemma[text]):
                 continue
             key[k] = (topic, gold_id)

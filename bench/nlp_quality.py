@@ -82,6 +82,7 @@ class GoldDoc:
     sentences: list[tuple[int, int]] = field(default_factory=list)  # parsed sentences, body offsets
     every_sentence: list[str | None] = field(default_factory=list)  # event_date_of each sentence, as a value
     roots: list[tuple[int, int]] = field(default_factory=list)  # each sentence's root token, body offsets
+    heads: dict[int, int] = field(default_factory=dict)  # a token's start -> its head's start (body offsets)
 
 
 def value_of(on: date | None, precision: str | None) -> str | None:
@@ -147,6 +148,7 @@ def analyze(docs: list[GoldDoc]) -> float:
             doc.sentences.append((sentence.text_offset + sentence.span.start_char,
                                   sentence.text_offset + sentence.span.end_char))
             root = sentence.span.root
+            doc.heads.update((sentence.text_offset + t.idx, sentence.text_offset + t.head.idx) for t in sentence.span)
             doc.roots.append((sentence.text_offset + root.idx, sentence.text_offset + root.idx + len(root.text)))
             when = event_date_of(sentence, root.lemma_.lower() if root.tag_.startswith("VB") else None)
             doc.every_sentence.append(value_of(when.on, when.precision) if when else None)
@@ -203,8 +205,15 @@ def sentence_at(doc: GoldDoc, offset: int) -> str:
 
 
 def event_at(doc: GoldDoc, offset: int) -> EventRecord | None:
-    return next((e for e in doc.events if e.text_source == "body" and e.sentence_start <= offset < e.sentence_end),
-                None)
+    """Dateline's event for the word at offset: of the events of its sentence, the one whose trigger is the
+    nearest verb above the word in the parse (a clause's event for a word of that clause), else the sentence's
+    main event (the first)."""
+    events = [e for e in doc.events if e.text_source == "body" and e.sentence_start <= offset < e.sentence_end]
+    by_trigger = {e.trigger_start: e for e in events[1:]}
+    token = max((t for t in doc.heads if t <= offset), default=None)
+    while token is not None and token not in by_trigger and doc.heads[token] != token:
+        token = doc.heads[token]
+    return by_trigger.get(token) or (events[0] if events else None)
 
 
 def baseline_event_value(doc: GoldDoc, offset: int) -> str:

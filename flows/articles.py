@@ -166,7 +166,9 @@ def analysis_json(item: Analyzed, clusters: Mapping[str, str] | None = None) -> 
     body["events"] = [{"event_id": e.event_id, "start": e.sentence_start, "end": e.sentence_end,
                        "event_date": e.event_date.isoformat() if e.event_date else None,
                        "date_precision": e.date_precision, "date_start": e.date_start, "date_end": e.date_end,
-                       "trigger": e.trigger, "actor_ids": list(e.actor_ids),
+                       "trigger": e.trigger, "trigger_start": e.trigger_start, "trigger_end": e.trigger_end,
+                       "clause": e.clause,
+                       "actor_ids": list(e.actor_ids),
                        "cluster_id": (clusters or {}).get(e.event_id)}
                       for e in (nlp.events if nlp else ()) if e.text_source == "body"]
     body["dates"] = [{"start": d.start_char, "end": d.end_char, "text": article.text[d.start_char:d.end_char],

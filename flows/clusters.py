@@ -29,7 +29,7 @@ REVISIONS, MEMBERS, BY_ACTOR = store.CLUSTER_REVISIONS, store.CLUSTER_MEMBERS, s
 
 _RUN_EVENTS = """
 select e.event_id, e.article_id, e.content_hash, e.sentence_id, e.trigger, e.actor_ids, e.event_date,
-       e.date_precision, e.date_basis, e.place, e.negated, e.sentence, a.url, a.domain, a.site_name,
+       e.date_precision, e.date_basis, e.place, e.negated, e.sentence, e.clause, a.url, a.domain, a.site_name,
        a.published_at, a.fetched_at, a.language
 from read_parquet($events, union_by_name = true) as e
 join articles as a using (article_id, content_hash)
@@ -110,9 +110,9 @@ def candidate_params(reports: list[Report]) -> dict[str, Any]:
             "any_triggers": [t for _, t in sorted(any_date)], "late": timedelta(days=LATE_REPORT)}
 
 
-# the sentences the run's articles told in earlier versions, and their clusters
+# the events (sentence and trigger) the run's articles told in earlier versions, and their clusters
 _TOLD = """
-select e.article_id, e.sentence, m.cluster_id
+select e.article_id, e.sentence, coalesce(e.trigger, ''), m.cluster_id
 from event_cluster_members as m
 join events as e on e.event_id = m.event_id
 where m.article_id in (select unnest($articles)) and e.article_id in (select unnest($articles))
@@ -139,7 +139,7 @@ def cluster_run(tx: Transaction) -> int:
         stored = (con.sql(CANDIDATES.format(revisions="event_cluster_revisions"), params=params)
                   .to_arrow_table().to_pylist() if params["actors"] else [])
         articles = sorted({r.article_id for r in reports})
-        told = {(a, t): c for a, t, c in con.sql(_TOLD, params={"articles": articles}).fetchall()}
+        told = {(a, s, t): c for a, s, t, c in con.sql(_TOLD, params={"articles": articles}).fetchall()}
         last = con.execute("select coalesce(max(revision), 0) from event_cluster_revisions").fetchone()
     revision = 1 + (last[0] if last else 0)  # a run's revisions come after every stored one
     clusterer = Clusterer((Cluster.from_row(r) for r in stored), told=told, reports=reports)

@@ -371,6 +371,10 @@ def test_analyze_offsets_slice_the_given_text(analyzed):
     for e in seed["events"]:
         assert text[e["start"]:e["end"]].strip() == text[e["start"]:e["end"]] != ""
         assert set(e["actor_ids"]) <= actor_ids and "cluster_id" in e
+        if e["trigger_start"] is not None:  # the trigger is a word of the event's sentence
+            assert e["start"] <= e["trigger_start"] < e["trigger_end"] <= e["end"]
+            assert text[e["trigger_start"]:e["trigger_end"]].isalpha()
+    assert any(e["clause"] for e in seed["events"]) and not seed["events"][0]["clause"]
     for q in seed["quotes"]:
         assert text[q["start"] - 1] in "\"“" and set(text[q["end"]:q["end"] + 2]) & set("\"”")  # '...,"'
 

@@ -35,7 +35,8 @@ def test_schema_lists_views_and_a_views_columns():
     assert lines[0] == "view,kind,row" and "events,table,\"One thing that happened, as one sentence tells it\"" in lines
     columns = runner.invoke(cli, ["schema", "events", "--format", "csv"], catch_exceptions=False)
     rows = [line.split(",", 2) for line in columns.stdout.splitlines()[1:]]
-    assert ["trigger", "VARCHAR", '"lemma of the main verb: ""order"", ""say"""'] in rows
+    trigger = '"lemma of the event\'s verb: ""order"", ""say"" (the main verb, or a clause\'s own)"'
+    assert ["trigger", "VARCHAR", trigger] in rows
     assert [r[0] for r in rows][:3] == ["event_id", "article_id", "content_hash"]
     bad = runner.invoke(cli, ["schema", "evnts"])
     assert bad.exit_code == 2 and "no view 'evnts'" in bad.stderr

@@ -39,6 +39,19 @@ def test_reports_of_one_event_share_a_cluster_with_its_sources():
     assert (row["first_article_id"], row["first_url"]) == ("a001", "https://site1.example/1")
 
 
+def test_a_main_verbs_report_represents_the_cluster_before_a_clauses():
+    clause = "Leaders condemned the partial mobilization of reservists that Putin ordered on Sept. 21."
+    c = Clusterer()
+    ids = c.assign_all([report(1, sentence=clause, clause=True), report(2),
+                        report(3, sentence=clause.replace("Leaders", "Ministers"), clause=True)])
+    assert len(set(ids.values())) == 1
+    row = c.clusters[ids["e001"]].as_row()
+    assert (row["event_id"], row["sentence"]) == ("e002", report(2).sentence)
+    stored = Cluster.from_row(row)  # the rank survives a round trip: a later clause report does not take over
+    stored.add(report(4, sentence=clause, clause=True), 0.99)
+    assert stored.event_id == "e002"
+
+
 def test_reports_with_different_triggers_are_different_events():
     ids = Clusterer().assign_all([report(1), report(2, trigger="announce")])
     assert ids["e001"] != ids["e002"]

@@ -28,7 +28,16 @@ def analyzed(text: str, published: date) -> NlpResult:
 
 
 def event_with(result: NlpResult, words: str) -> EventRecord:
-    (event,) = [e for e in result.events if words in e.sentence]
+    """The main event of the sentence holding words (a sentence's first event; clause events follow it)."""
+    events = [e for e in result.events if words in e.sentence]
+    assert len({e.sentence_id for e in events}) == 1, events
+    return events[0]
+
+
+def clause_event(result: NlpResult, trigger: str) -> EventRecord:
+    """The one event, not a sentence's main event, whose trigger is the given lemma."""
+    mains = {e.sentence_id: e.event_id for e in reversed(result.events)}
+    (event,) = [e for e in result.events if e.trigger == trigger and mains[e.sentence_id] != e.event_id]
     return event
 
 
@@ -70,15 +79,50 @@ def test_a_date_inside_a_quotation_does_not_date_the_event():
     assert any(d.text == "1997" and d.value == date(1997, 1, 1) for d in result.dates)  # still listed, resolved
 
 
-def test_a_date_in_an_adverbial_clause_does_not_date_the_event():
-    on, _, text = dated("When the Air Force selected Northrop on February 29, Boeing challenged the award.",
-                        date(2008, 7, 2))
-    assert text is None and on is None  # past tense, no date of its own: undated
+def test_a_date_in_an_adverbial_clause_dates_the_clause_not_the_sentence():
+    text = "When the Air Force selected Northrop on February 29, Boeing challenged the award."
+    result = analyzed(f"{LEDE} {text}", date(2008, 7, 2))
+    main = event_with(result, text[:20])
+    assert (main.trigger, main.date_text, main.event_date) == ("challenge", None, None)  # past, no date: undated
+    selected = clause_event(result, "select")
+    assert (selected.event_date, selected.date_text) == (date(2008, 2, 29), "February 29")
+    assert selected.sentence == main.sentence and selected.event_id != main.event_id
+    assert text[selected.trigger_start - selected.sentence_start:][:8] == "selected"  # type: ignore[operator]
+    names = {m.actor_id: m.text for m in result.mentions}
+    assert {names[a] for a in selected.actor_ids} == {"the Air Force", "Northrop"}
+    assert names[selected.subject_id] == "the Air Force"  # type: ignore[index]
+    # who is named only inside the dated clause is in the clause's event, not in the sentence's
+    assert {names[a] for a in main.actor_ids} == {"Boeing"}
 
 
-def test_a_date_in_a_relative_clause_does_not_date_the_event():
-    on, _, text = dated("Qatar will display the A380 that Airbus delivered in May 2006.", date(2008, 7, 2))
-    assert text != "May 2006"
+def test_a_date_in_a_relative_clause_dates_the_clause_not_the_sentence():
+    result = analyzed(f"{LEDE} Qatar will display the A380 that Airbus delivered in May 2006.", date(2008, 7, 2))
+    assert event_with(result, "Qatar will display").date_text != "May 2006"
+    delivered = clause_event(result, "deliver")
+    assert (delivered.event_date, delivered.date_precision) == (date(2006, 5, 1), "month")
+
+
+def test_a_conjoined_verb_with_a_date_of_its_own_is_an_event_and_the_main_date_is_not_repeated():
+    result = analyzed(f"{LEDE} ANA was to take delivery in May 2008, but will now receive the aircraft next month.",
+                      date(2011, 8, 8))
+    main = event_with(result, "ANA was to take")
+    assert main.date_text == "May 2008"
+    receive = clause_event(result, "receive")
+    assert (receive.event_date, receive.date_precision) == (date(2011, 9, 1), "month")
+    assert [e.trigger for e in result.events if e.sentence_id == main.sentence_id] == ["be", "receive"]
+
+
+def test_a_clause_without_a_date_or_a_quoted_date_makes_no_event_of_its_own():
+    result = analyzed(f"{LEDE} Boeing, which makes jets, said the order was \"the largest since 1997\".",
+                      date(2008, 7, 2))
+    assert [e.trigger for e in result.events if "Boeing, which" in e.sentence] == ["say"]
+
+
+def test_a_sentence_without_an_actor_is_an_event_and_a_fragment_is_not():
+    result = analyzed(f"{LEDE} The first jets will be delivered in 2014.\n\nAdvertisement", date(2007, 6, 10))
+    jets = event_with(result, "The first jets")
+    assert (jets.trigger, jets.actor_ids, jets.event_date) == ("deliver", (), date(2014, 1, 1))
+    assert not [e for e in result.events if "Advertisement" in e.sentence]
 
 
 def test_a_range_dates_the_event_by_its_start_and_lists_both_ends():
@@ -97,8 +141,12 @@ def test_every_july_dates_nothing():
     assert text is None and (on is None or on == date(2024, 5, 2))  # present tense: at most the publication
 
 
-def test_fiscal_year_dates_the_event():
-    assert dated("Apple said revenue rose in fiscal 2024.", date(2024, 11, 1))[:2] == (date(2024, 1, 1), "year")
+def test_fiscal_year_dates_the_event_of_the_reported_clause():
+    result = analyzed(f"{LEDE} Apple said revenue rose in fiscal 2024.", date(2024, 11, 1))
+    rose = clause_event(result, "rise")
+    assert (rose.event_date, rose.date_precision) == (date(2024, 1, 1), "year")
+    said = event_with(result, "Apple said")  # the statement is dated by the publication, not by what it reports
+    assert (said.event_date, said.date_basis) == (date(2024, 11, 1), "published")
 
 
 def test_the_quarter_ended_resolves_but_does_not_date_the_report():

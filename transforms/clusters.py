@@ -79,12 +79,14 @@ class Report:
     fetched_at: datetime
     language: str | None = None
     words: frozenset[str] = frozenset()
+    clause: bool = False  # the event of a clause inside the sentence, not of its main verb
 
     @classmethod
     def of(cls, **values: Any) -> Report:
         values.setdefault("words", words_of(values.get("sentence") or "", values.get("language")))
         values["actor_ids"] = tuple(values.get("actor_ids") or ())
         values["negated"] = bool(values.get("negated"))
+        values["clause"] = bool(values.get("clause"))
         return cls(**values)
 
     @property
@@ -158,7 +160,7 @@ class Cluster:
     spread: tuple[date, date] | None = None  # the hull of the reports' own dates (a year report: its year)
     event_id: str = ""  # the representative report
     sentence: str = ""
-    best: float = -1.0  # the representative's score when it joined
+    best: float = -1.0  # the representative's score when it joined (less 1 for a clause's report)
     first: tuple[datetime | None, str, str | None] = (None, "", None)  # first report: published, article, URL
     reports: int = 0
     article_ids: list[str] = field(default_factory=list)
@@ -260,8 +262,11 @@ class Cluster:
                                                                      max(day, self.reported[1]))
         if own is not None:
             self.spread = own if self.spread is None else (min(own[0], self.spread[0]), max(own[1], self.spread[1]))
-        if score > self.best:
-            self.best, self.event_id, self.sentence = score, r.event_id, r.sentence
+        # a sentence whose main verb tells the event represents it before one that tells it in a clause
+        # ("Western leaders condemned the mobilization that Putin ordered on Sept. 21")
+        rank = score - 1.0 if r.clause else score
+        if rank > self.best:
+            self.best, self.event_id, self.sentence = rank, r.event_id, r.sentence
         first = (r.published_at, r.article_id, r.url)
         if not self.first[1] or (r.published_at is not None
                                  and (self.first[0] is None or r.published_at < self.first[0])):
@@ -318,7 +323,7 @@ class Clusterer:
     """Assigns reports to clusters, one at a time; starts from stored clusters (or none)."""
 
     def __init__(self, clusters: Iterable[Cluster] = (), join_at: float = JOIN_AT,
-                 same_article: float = SAME_ARTICLE, told: dict[tuple[str, str], str] | None = None,
+                 same_article: float = SAME_ARTICLE, told: dict[tuple[str, str, str], str] | None = None,
                  reports: Iterable[Report] | None = None) -> None:
         self.join_at, self.same_article = join_at, same_article
         # given the reports to come (a run's), the index holds only the keys they look up: a stored
@@ -329,9 +334,10 @@ class Clusterer:
             for r in reports:
                 for actor, trigger, block in lookups(r):
                     self.wanted.setdefault((actor, trigger), set()).add(block)
-        # (article_id, sentence) -> cluster_id of the sentences already told: a later version of an
-        # article repeats most of its sentences, which are the same reports, not new ones
-        self.told: dict[tuple[str, str], str] = dict(told or {})
+        # (article_id, sentence, trigger or "") -> cluster_id of the events already told (a sentence can tell
+        # two: its main verb's and a dated clause's): a later version of an article repeats most of its
+        # sentences, which are the same reports, not new ones
+        self.told: dict[tuple[str, str, str], str] = dict(told or {})
         self.clusters: dict[str, Cluster] = {}
         self.index: dict[tuple[str, str, Block], set[str]] = {}
         self.touched: set[str] = set()
@@ -354,7 +360,7 @@ class Clusterer:
     def assign(self, r: Report) -> str:
         """The id of the cluster the report joins (a new one when none is close enough). A sentence the
         article told before (an earlier version) is in the cluster already, and is not counted again."""
-        if (known := self.told.get((r.article_id, r.sentence))) is not None:
+        if (known := self.told.get(told_key(r))) is not None:
             return known
         best, best_score = None, -1.0
         if r.actor_ids:  # no actor, no candidates: such a sentence is an event of its own
@@ -376,12 +382,17 @@ class Clusterer:
         best.add(r, best_score)
         self._index(best)
         self.touched.add(best.cluster_id)
-        self.told[(r.article_id, r.sentence)] = best.cluster_id
+        self.told[told_key(r)] = best.cluster_id
         return best.cluster_id
 
     def assign_all(self, reports: Iterable[Report]) -> dict[str, str]:
         """event_id -> cluster_id for the reports, taken in :func:`order_key` order."""
         return {r.event_id: self.assign(r) for r in sorted(reports, key=order_key)}
+
+
+def told_key(r: Report) -> tuple[str, str, str]:
+    """What makes a report the same one in a later version of its article: its sentence and trigger."""
+    return r.article_id, r.sentence, r.trigger or ""
 
 
 def lookups(r: Report) -> Iterator[tuple[str, str, Block]]:
@@ -409,4 +420,4 @@ def report_of(event: Any, article: Any) -> Report:
         date_precision=event.date_precision, date_basis=event.date_basis, place=event.place,
         negated=event.negated, sentence=event.sentence, site=site,
         url=article.url, published_at=article.published_at, fetched_at=article.fetched_at,
-        language=article.language)
+        language=article.language, clause=event.clause)

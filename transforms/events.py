@@ -1,9 +1,10 @@
-"""Events of one article: each sentence with an actor becomes an event (its main verb, who did it to
-whom, when and where)."""
+"""Events of one article: each sentence with an actor or a verb with a subject becomes an event (its main
+verb, who did it to whom, when and where), and each clause inside it that has a date of its own one more."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from typing import Literal, NamedTuple
 
@@ -31,26 +32,103 @@ class EventDate(NamedTuple):
     end: int | None = None
 
 
+def events_of(article: ArticleRecord, sentence: Sentence, ids: dict[str, str],
+              lemmatize: Lemmatize) -> list[EventRecord]:
+    """The sentence's events: the one its main verb tells (event_of), then one for each clause inside it that
+    gives its own verb a date of its own (clause_events: "When the Air Force selected Northrop on February 29,
+    Boeing challenged the award" is Boeing's undated challenge and the selection of February 29)."""
+    main = event_of(article, sentence, ids, lemmatize)
+    if main is None:
+        return []
+    clauses = clause_events(article, sentence, ids, lemmatize, main)
+    if clauses:  # an actor named only inside a dated clause is in that clause's event, not the sentence's
+        starts = {e.trigger_start for e in clauses}
+        inside = {t.i for v in sentence.span if sentence.text_offset + v.idx in starts for t in v.subtree}
+        kept = [m for m in sentence.mentions if not set(m.tokens) <= inside]
+        main = replace(main, actor_ids=tuple(dict.fromkeys(ids[m.key] for m in kept if m.key in ids)),
+                       place=next((m.name for m in kept if m.kind == "place"), None))
+    return [main, *clauses]
+
+
 def event_of(article: ArticleRecord, sentence: Sentence, ids: dict[str, str],
-           lemmatize: Lemmatize) -> EventRecord | None:
+             lemmatize: Lemmatize) -> EventRecord | None:
     """The sentence as an event: its main verb, who did it to whom, when and where."""
-    if not sentence.mentions:
-        return None
     span = sentence.span
     root = span.root
-    actor_ids = tuple(dict.fromkeys(ids[m.key] for m in sentence.mentions if m.key in ids))
-    subject = actor_in(sentence, ids, _children(root, {"nsubj", "nsubjpass", "csubj", "agent"}))
-    obj = actor_in(sentence, ids, _children(root, {"dobj", "dative", "attr", "oprd"}) +
-                    [g for p in _children(root, {"prep"}) for g in _children(p, {"pobj"})] +
-                    [g for x in _children(root, {"xcomp", "ccomp"}) for g in _children(x, {"dobj", "nsubj"})])
-    is_verb = pos_of(root) in {"VERB", "AUX"}
+    is_verb = pos_of(root) in _VERBAL
+    if not sentence.mentions and not (is_verb and _children(root, _SUBJECTS | {"expl"})):
+        return None  # no one named and no clause: a fragment ("Advertisement"), a prompt ("Click here to ...")
     trigger = lemmatize(root).lower() if is_verb else None
-    resolved = event_date_of(sentence, trigger)
-    place = next((m.name for m in sentence.mentions if m.kind == "place"), None)
+    return _record(article, sentence, ids, root, trigger, event_date_of(sentence, trigger),
+                   actor_ids=tuple(dict.fromkeys(ids[m.key] for m in sentence.mentions if m.key in ids)),
+                   place=next((m.name for m in sentence.mentions if m.kind == "place"), None),
+                   event_id=stable_id(article.article_id, article.content_hash, sentence.source,
+                                      sentence.sentence_id))
+
+
+def clause_events(article: ArticleRecord, sentence: Sentence, ids: dict[str, str], lemmatize: Lemmatize,
+                  main: EventRecord) -> list[EventRecord]:
+    """An event for each verb inside the sentence (not its main verb) that a date expression attaches to
+    directly, when that date is not the main event's own: a relative or adverbial clause, a participle, a
+    conjoined verb ("were to take delivery in May 2008, but will now receive the aircraft next month").
+    Who and where are the actors and places inside the clause; a clause without a date makes no event."""
+    span = sentence.span
+    doc = span.doc
+    best: dict[int, FoundDate] = {}
+    for found in date_expressions(sentence):
+        if found.verb is None or found.resolved is None or found.start == main.date_start:
+            continue
+        if found.verb not in best or (found.verb_hops, found.start) < (best[found.verb].verb_hops,
+                                                                        best[found.verb].start):
+            best[found.verb] = found
+    events: list[EventRecord] = []
+    for i, found in sorted(best.items()):
+        verb = doc[i]
+        inside = {t.i for t in verb.subtree}
+        subject = _subject_of(verb)
+        covered = inside | {t.i for h in subject for t in h.subtree}
+        mentions = [m for m in sentence.mentions if covered & set(m.tokens)]
+        assert found.resolved is not None
+        resolved = EventDate(found.resolved.on, found.resolved.precision, found.text, found.resolved.basis,
+                             found.start, found.end)
+        events.append(_record(
+            article, sentence, ids, verb, lemmatize(verb).lower(), resolved,
+            actor_ids=tuple(dict.fromkeys(ids[m.key] for m in mentions if m.key in ids)),
+            place=next((m.name for m in mentions if m.kind == "place"), None),
+            event_id=stable_id(article.article_id, article.content_hash, sentence.source, sentence.sentence_id,
+                               i - span.start),
+            subject_heads=subject, clause=True))
+    return events
+
+
+def _subject_of(verb: Token) -> list[Token]:
+    """Who does what a verb says: its own subject; for a relative clause or a participle without one ("which
+    will fly", "development, begun two years ago"), the noun it describes; for a conjoined or infinitive verb
+    without one, its head verb's subject."""
+    own = _children(verb, _SUBJECTS)
+    if own and own[0].tag_ not in ("WDT", "WP", "WP$"):
+        return own
+    if verb.dep_ in ("relcl", "acl"):
+        return [verb.head]
+    if verb.dep_ in ("conj", "xcomp") and verb.head.i != verb.i:
+        return _subject_of(verb.head)
+    return own
+
+
+def _record(article: ArticleRecord, sentence: Sentence, ids: dict[str, str], verb: Token, trigger: str | None,
+            resolved: EventDate | None, *, actor_ids: tuple[str, ...], place: str | None, event_id: str,
+            subject_heads: list[Token] | None = None, clause: bool = False) -> EventRecord:
+    """The event row of a verb of the sentence (its main verb, or a clause's), with the sentence's span."""
+    span = sentence.span
+    subject = actor_in(sentence, ids, subject_heads if subject_heads is not None else _children(verb, _SUBJECTS))
+    obj = actor_in(sentence, ids, _children(verb, {"dobj", "dative", "attr", "oprd"}) +
+                   [g for p in _children(verb, {"prep"}) for g in _children(p, {"pobj"})] +
+                   [g for x in _children(verb, {"xcomp", "ccomp"}) for g in _children(x, {"dobj", "nsubj"})])
     text = span.text
     start = sentence.text_offset + span.start_char + len(text) - len(text.lstrip())
+    trigger_start = sentence.text_offset + verb.idx if trigger is not None else None
     return EventRecord(
-        event_id=stable_id(article.article_id, article.content_hash, sentence.source, sentence.sentence_id),
+        event_id=event_id,
         article_id=article.article_id, content_hash=article.content_hash, text_source=sentence.source,
         sentence_id=sentence.sentence_id, sentence_start=start, sentence_end=start + len(text.strip()),
         event_date=resolved.on if resolved else None,
@@ -58,9 +136,10 @@ def event_of(article: ArticleRecord, sentence: Sentence, ids: dict[str, str],
         date_text=resolved.text if resolved else None,
         date_basis=resolved.basis if resolved else None,  # type: ignore[arg-type]
         date_start=resolved.start if resolved else None, date_end=resolved.end if resolved else None,
-        trigger=trigger,
+        trigger=trigger, trigger_start=trigger_start,
+        trigger_end=trigger_start + len(verb.text) if trigger_start is not None else None, clause=clause,
         subject_id=subject, object_id=obj, actor_ids=actor_ids, place=place,
-        negated=any(c.dep_ == "neg" for c in root.children), sentence=span.text.strip(),
+        negated=any(c.dep_ == "neg" for c in verb.children), sentence=text.strip(),
     )
 
 
@@ -81,7 +160,7 @@ def event_date_of(sentence: Sentence, trigger: str | None) -> EventDate | None:
     return None
 
 
-def _children(token: Token, deps: set[str]) -> list[Token]:
+def _children(token: Token, deps: set[str] | frozenset[str]) -> list[Token]:
     return [c for c in token.children if c.dep_ in deps]
 
 
@@ -102,23 +181,26 @@ class FoundDate(NamedTuple):
     """A date expression of a sentence: offsets in the sentence's source text, what it resolves to, and how
     far it is from the event's own verb (``hops``: verbs passed on the way up the parse; None when it does not
     date the event: it hangs on a noun, sits in a relative or adverbial clause or a quotation, recurs, or is
-    the second end of a range)."""
+    the second end of a range). ``verb`` names the clause verb it can date instead (clause_events)."""
 
     start: int
     end: int
     text: str
     resolved: ResolvedDate | None
     hops: int | None = None
+    verb: int | None = None  # the verb below the main one that the date attaches to (token index), if any
+    verb_hops: int = 0  # verbs passed on the way up to that one
 
 
 Tense = Literal["past", "perfect", "present", "progressive", "future", "modal"]
 
+_SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "agent"})
 _FUTURE_AUX = frozenset({"will", "shall", "'ll", "ll", "wo"})
 _HAVE = frozenset({"has", "have", "'ve", "'s"})
 _VERBAL = frozenset({"VERB", "AUX"})
 _NOMINAL = frozenset({"NOUN", "PROPN", "PRON", "NUM"})
 # a clause inside the sentence: what is dated there is not the sentence's event
-_CLAUSES = frozenset({"relcl", "acl", "advcl", "csubj", "csubjpass", "parataxis", "appos", "meta", "dep"})
+_CLAUSES = frozenset({"relcl", "acl", "advcl", "ccomp", "csubj", "csubjpass", "parataxis", "appos", "meta", "dep"})
 # the date is part of a noun phrase ("the 1953 team", "his New Year's Eve message")
 _NOUN_MODIFIERS = frozenset({"compound", "nummod", "amod", "poss", "nmod", "npadvmod", "quantmod", "det"})
 # prepositions that situate an event in time or place: "in his New Year's Eve message", "at the 2008 Games"
@@ -262,17 +344,21 @@ def date_expressions(sentence: Sentence) -> list[FoundDate]:
         if quoted is None:
             quoted = _quoted_starts(ent.doc)
         recurring = any(c.dep_ == "det" and c.lower_ in ("every", "each") for c in ent.root.children)
-        hops = None if quoted[start] or recurring or resolved is None else _hops_to_root(ent, root)
+        dates = not (quoted[start] or recurring or resolved is None)
+        hops = _hops_to_root(ent, root) if dates else None
+        own = verb if dates and verb is not None and verb.i != root.i else None
+        verb_hops = _hops_to_root(ent, own) if own is not None else None
+        clause = (own.i if own is not None and verb_hops is not None else None, verb_hops or 0)
         offset = sentence.text_offset
         parts = range_parts(whole.text)
         if not parts:
             found.append(FoundDate(offset + whole.start_char, offset + whole.end_char, whole.text,
-                                   None if recurring else resolved, hops))
+                                   None if recurring else resolved, hops, *clause))
             continue
         (a_start, a_end), (b_start, b_end) = parts
         second = whole.text[b_start:b_end]
         found.append(FoundDate(offset + whole.start_char + a_start, offset + whole.start_char + a_end,
-                               whole.text[a_start:a_end], None if recurring else resolved, hops))
+                               whole.text[a_start:a_end], None if recurring else resolved, hops, *clause))
         found.append(FoundDate(offset + whole.start_char + b_start, offset + whole.start_char + b_end, second,
                                None if recurring or reference is None else
                                resolve_date(second, reference, context=context, tense=tense)))

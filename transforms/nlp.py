@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from dateline.transforms.actors import actor_id, actor_records, cluster, mentions_in, resolve_pronouns, split_by_gender
-from dateline.transforms.events import dates_in, event_of
+from dateline.transforms.events import dates_in, events_of
 from dateline.transforms.parsed import Lemmatize, Sentence, actor_id_of, plain_lemma, pos_of, stable_id
 from dateline.transforms.quotes import quotes_of
 from dateline.transforms.schema import ArticleRecord, ImageRecord, MentionRecord, NlpResult
@@ -97,7 +97,7 @@ def analyze_article(article: ArticleRecord, paragraph_docs: Sequence[Doc], capti
                       end_char=s.text_offset + s.span.start_char + m.end, text=m.text, label=m.label,
                       actor_id=ids[m.key])
         for s in sentences for m in s.mentions if m.key in ids)
-    events = tuple(e for s in sentences if (e := event_of(article, s, ids, lemmatize)) is not None)
+    events = tuple(e for s in sentences for e in events_of(article, s, ids, lemmatize))
     quotes = tuple(quotes_of(article, sentences, docs, ids, lemmatize))
     dates = tuple(d for s in sentences for d in dates_in(s)) if with_dates else ()
     return NlpResult(mentions=mentions, actors=tuple(actors), events=events, quotes=quotes, dates=dates)

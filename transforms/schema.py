@@ -141,7 +141,7 @@ class ArticleActorRecord:
 class EventRecord:
     """One thing that happened, as one sentence tells it; one row of data/processed/events."""
 
-    event_id: str  # sha1 of article_id, content_hash, sentence_id
+    event_id: str  # sha1 of article_id, content_hash, sentence_id (and the clause verb's place, for a clause's event)
     article_id: str
     content_hash: str
     text_source: TextSource  # the body, or an image caption
@@ -154,7 +154,10 @@ class EventRecord:
     date_start: int | None = None  # offsets of date_text in the same text; null when no expression dated it
     date_end: int | None = None  # end offset (exclusive)
     date_basis: DateBasis | None  # explicit (a date in the text), relative (to the publication date), or published
-    trigger: str | None  # lemma of the main verb: "order", "say"
+    trigger: str | None  # lemma of the event's verb: "order", "say" (the main verb, or a clause's own)
+    trigger_start: int | None = None  # offsets of the trigger word in the same text; null for a verbless sentence
+    trigger_end: int | None = None  # end offset (exclusive)
+    clause: bool = False  # the event of a verb inside the sentence that has a date of its own, not of its main verb
     subject_id: str | None  # actor_id of the grammatical subject
     object_id: str | None  # actor_id of the object
     actor_ids: tuple[str, ...] = ()  # every actor in the sentence

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from dateline.flows.nlp import add_nlp
 from dateline.transforms.schema import ArticleActorRecord, ArticleRecord, ExtractedPage, NlpResult
 
@@ -90,6 +91,16 @@ def test_quoted_speech_does_not_count_toward_the_pronoun_window():
             "After the appeal he said nothing.")
     result = analyzed(text)
     assert pronoun_actor(result, text, "he") == actor_named(result, "Vladimir Putin").actor_id
+
+
+@pytest.mark.parametrize("text", [
+    "Greg Kot praised the album. In his review for the magazine, Robert Christgau named it a dud.",
+    "Greg Kot praised the album. Writing in his column, Robert Christgau called it a dud.",
+    "Greg Kot praised the album. Living with his aunt Mary Paine, Robert Christgau wrote about it.",
+])
+def test_a_pronoun_in_a_phrase_before_the_subject_points_forward_to_it(text):
+    result = analyzed(text)
+    assert pronoun_actor(result, text, "his") == actor_named(result, "Robert Christgau").actor_id
 
 
 def test_an_object_pronoun_is_not_its_own_clauses_subject():

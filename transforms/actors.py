@@ -248,6 +248,29 @@ def _head(doc_tokens: tuple[int, ...], span: Span) -> Token | None:
     return None
 
 
+# a phrase before its clause's subject: "In his speech, Obama said", "Living with her aunt, Kelsey studied"
+PREPOSED_DEPS = frozenset({"prep", "advcl", "npadvmod", "advmod"})
+
+
+def _cataphora_subject(pronoun: Token) -> Token | None:
+    """The subject a pronoun points forward to: the pronoun stands in a phrase that opens its clause, before
+    the clause's subject ("In his list for the Review, Robert Christgau named ..."; through a participle
+    with no subject of its own: "Writing in his column, Robert Christgau called ..."); else None."""
+    token = pronoun
+    while token.head.i != token.i:
+        head = token.head
+        if pos_of(head) in {"VERB", "AUX"}:
+            if token.dep_ not in PREPOSED_DEPS:
+                return None
+            subject = next((c for c in head.children if c.dep_ in SUBJECT_DEPS), None)
+            if subject is None and head.dep_ in PREPOSED_DEPS:
+                token = head  # the participle's own subject is its clause's
+                continue
+            return subject if subject is not None and token.i < subject.i else None
+        token = head
+    return None
+
+
 def _clause_verb(token: Token) -> Token:
     while token.dep_ not in {"ROOT", "ccomp", "xcomp", "advcl", "relcl", "conj", "acl", "pcomp"} \
             and token.head.i != token.i:
@@ -276,7 +299,9 @@ def resolve_pronouns(sentences: list[Sentence], clusters: dict[str, Cluster]) ->
     disagree (a gender comes from an honorific, or from an earlier pronoun that could refer to that
     person alone), ranked by salience: the subject of the previous clause first, then objects, then
     other roles, the nearer sentence first. "him"/"her" as an object never refer to their own clause's
-    subject ("Trump praised him"). With no such person, the pronoun stays unresolved.
+    subject ("Trump praised him"). A pronoun in a phrase that opens its clause points forward to the clause's
+    subject when that is a person of no other gender ("In his review, Robert Christgau wrote": cataphora).
+    With no such person, the pronoun stays unresolved.
     'the group' -> the group or organization last mentioned as such."""
     window: list[tuple[int, Mention, Token | None]] = []  # person mentions of recent body sentences
     last_group: str | None = None
@@ -292,6 +317,12 @@ def resolve_pronouns(sentences: list[Sentence], clusters: dict[str, Cluster]) ->
         for token in sentence.span:
             said = PRONOUN_GENDER.get(token.lower_)
             if said is None or pos_of(token) != "PRON" and token.dep_ != "poss":
+                continue
+            subject = _cataphora_subject(token)
+            ahead = next((m for _, m, h in here if subject is not None and h is not None and h.i == subject.i
+                          and clusters[m.key].gender in ("", said)), None)
+            if ahead is not None:
+                added.append(_pronoun_mention(sentence, token, "PRON", "person", ahead.key))
                 continue
             earlier = [(sid, m, h) for sid, m, h in here if m.tokens and m.tokens[0] < token.i]
             resolved = [(place, m, h) for m in added if (h := sentence.span.doc[m.tokens[0]]).i < token.i]

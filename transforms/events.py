@@ -74,13 +74,10 @@ def clause_events(article: ArticleRecord, sentence: Sentence, ids: dict[str, str
     Who and where are the actors and places inside the clause; a clause without a date makes no event."""
     span = sentence.span
     doc = span.doc
-    best: dict[int, FoundDate] = {}
+    best: dict[int, FoundDate] = {}  # the clause verb -> its first date
     for found in date_expressions(sentence):
-        if found.verb is None or found.resolved is None or found.start == main.date_start:
-            continue
-        if found.verb not in best or (found.verb_hops, found.start) < (best[found.verb].verb_hops,
-                                                                        best[found.verb].start):
-            best[found.verb] = found
+        if found.verb is not None and found.resolved is not None and found.start != main.date_start:
+            best.setdefault(found.verb, found)
     events: list[EventRecord] = []
     for i, found in sorted(best.items()):
         verb = doc[i]
@@ -189,7 +186,6 @@ class FoundDate(NamedTuple):
     resolved: ResolvedDate | None
     hops: int | None = None
     verb: int | None = None  # the verb below the main one that the date attaches to (token index), if any
-    verb_hops: int = 0  # verbs passed on the way up to that one
 
 
 Tense = Literal["past", "perfect", "present", "progressive", "future", "modal"]
@@ -346,19 +342,18 @@ def date_expressions(sentence: Sentence) -> list[FoundDate]:
         recurring = any(c.dep_ == "det" and c.lower_ in ("every", "each") for c in ent.root.children)
         dates = not (quoted[start] or recurring or resolved is None)
         hops = _hops_to_root(ent, root) if dates else None
-        own = verb if dates and verb is not None and verb.i != root.i else None
-        verb_hops = _hops_to_root(ent, own) if own is not None else None
-        clause = (own.i if own is not None and verb_hops is not None else None, verb_hops or 0)
+        own = verb if dates and verb is not None and verb.i != root.i else None  # the first verb above it
+        clause = own.i if own is not None and _hops_to_root(ent, own) is not None else None
         offset = sentence.text_offset
         parts = range_parts(whole.text)
         if not parts:
             found.append(FoundDate(offset + whole.start_char, offset + whole.end_char, whole.text,
-                                   None if recurring else resolved, hops, *clause))
+                                   None if recurring else resolved, hops, clause))
             continue
         (a_start, a_end), (b_start, b_end) = parts
         second = whole.text[b_start:b_end]
         found.append(FoundDate(offset + whole.start_char + a_start, offset + whole.start_char + a_end,
-                               whole.text[a_start:a_end], None if recurring else resolved, hops, *clause))
+                               whole.text[a_start:a_end], None if recurring else resolved, hops, clause))
         found.append(FoundDate(offset + whole.start_char + b_start, offset + whole.start_char + b_end, second,
                                None if recurring or reference is None else
                                resolve_date(second, reference, context=context, tense=tense)))

@@ -116,6 +116,14 @@ def test_a_name_labelled_as_two_kinds_takes_the_kind_most_mentions_have():
     assert len(kinds) == 1, [(a.name, a.kind) for a in result.actors]
 
 
+def test_a_name_with_the_definite_article_is_no_person():
+    result = analyzed("The Dodgers made their debut in 1958. Former Dodgers catcher Roy Campanella was honored. "
+                      "The Dodgers used the Coliseum. Officials from the Trump administration attended.")
+    kinds = {a.name: a.kind for a in result.actors}
+    assert kinds["Dodgers"] == "organization" and kinds["Roy Campanella"] == "person", kinds
+    assert kinds.get("Trump", "person") == "person"  # "the" belongs to "administration"
+
+
 def test_a_bare_surname_is_not_one_actor_across_articles():
     one, two = analyzed("Harris spoke in Atlanta.", "a"), analyzed("Harris won the match in Leeds.", "b")
     assert {a.actor_id for a in one.actors if a.name == "Harris"}.isdisjoint(

@@ -68,6 +68,13 @@ def _honorific_gender(ent: Span) -> str:
     return next((HONORIFIC_GENDER[w] for w in words if w in HONORIFIC_GENDER), "")
 
 
+def _definite(ent: Span) -> bool:
+    """Whether the entity's own head takes "the" just before it ("The Dodgers made ...", but not "the Trump
+    administration", whose "the" belongs to "administration")."""
+    before = ent.doc[ent.start - 1] if ent.start > 0 else None
+    return before is not None and before.lower_ == "the" and before.dep_ == "det" and before.head.i == ent.root.i
+
+
 def mentions_in(sentence: Sentence, own_agencies: frozenset[str]) -> list[Mention]:
     span = sentence.span
     found: list[Mention] = []
@@ -79,6 +86,8 @@ def mentions_in(sentence: Sentence, own_agencies: frozenset[str]) -> list[Mentio
             continue  # "Russian", "Soviet": adjectives, not actors; "Russians" is a group
         if kind != "group" and not any(pos_of(t) == "PROPN" for t in ent):
             continue  # "Invoking" (a verb), "millions"
+        if kind == "person" and _definite(ent):
+            kind = "organization"  # "the Dodgers", "the Beatles": a person's name takes no article
         name, token_ids = _clean_name(ent)
         if not name or name.casefold() in NOT_ACTORS or all(w.casefold().strip(".") in TITLES for w in name.split()):
             continue

@@ -82,16 +82,13 @@ def cluster_docs(docs: list[dict[str, Any]], offset_of: dict[str, int], join_at:
     reports, spans = [], {}
     for page in analyzed:
         a = page.article
-        seen: set[int] = set()
         shift = offset_of[a.article_id]
         for e in page.nlp.events if page.nlp else ():
             if e.text_source == "body":
                 reports.append(report_of(e, a))
-                main = e.sentence_id not in seen  # a sentence's first event is its main verb's
-                seen.add(e.sentence_id)
                 at = (e.trigger_start + shift, e.trigger_end + shift) if e.trigger_start is not None else (-1, -1)
                 spans[e.event_id] = (a.article_id, e.sentence_start + shift, e.sentence_end + shift, e.trigger,
-                                     *at, main)
+                                     *at, not e.clause)
     assigned = Clusterer(join_at=join_at, same_article=same_article).assign_all(reports)
     out: dict[str, list] = {d["doc_id"]: [] for d in docs}
     for event_id, cluster_id in assigned.items():

@@ -207,13 +207,13 @@ def sentence_at(doc: GoldDoc, offset: int) -> str:
 def event_at(doc: GoldDoc, offset: int) -> EventRecord | None:
     """Dateline's event for the word at offset: of the events of its sentence, the one whose trigger is the
     nearest verb above the word in the parse (a clause's event for a word of that clause), else the sentence's
-    main event (the first)."""
+    main event."""
     events = [e for e in doc.events if e.text_source == "body" and e.sentence_start <= offset < e.sentence_end]
-    by_trigger = {e.trigger_start: e for e in events[1:]}
+    by_trigger = {e.trigger_start: e for e in events if e.clause}
     token = max((t for t in doc.heads if t <= offset), default=None)
     while token is not None and token not in by_trigger and doc.heads[token] != token:
         token = doc.heads[token]
-    return by_trigger.get(token) or (events[0] if events else None)
+    return by_trigger.get(token) or next((e for e in events if not e.clause), None)
 
 
 def baseline_event_value(doc: GoldDoc, offset: int) -> str:

@@ -28,16 +28,14 @@ def analyzed(text: str, published: date) -> NlpResult:
 
 
 def event_with(result: NlpResult, words: str) -> EventRecord:
-    """The main event of the sentence holding words (a sentence's first event; clause events follow it)."""
-    events = [e for e in result.events if words in e.sentence]
-    assert len({e.sentence_id for e in events}) == 1, events
-    return events[0]
+    """The main event of the sentence holding words (not a dated clause's)."""
+    (event,) = [e for e in result.events if words in e.sentence and not e.clause]
+    return event
 
 
 def clause_event(result: NlpResult, trigger: str) -> EventRecord:
     """The one event, not a sentence's main event, whose trigger is the given lemma."""
-    mains = {e.sentence_id: e.event_id for e in reversed(result.events)}
-    (event,) = [e for e in result.events if e.trigger == trigger and mains[e.sentence_id] != e.event_id]
+    (event,) = [e for e in result.events if e.trigger == trigger and e.clause]
     return event
 
 

@@ -10,7 +10,7 @@ from typing import Literal, NamedTuple
 
 from dateline.transforms.dates import ResolvedDate, range_parts, resolve_date
 from dateline.transforms.dates import Tense as DateTense
-from dateline.transforms.parsed import SPEECH_VERBS, Lemmatize, Sentence, pos_of, stable_id
+from dateline.transforms.parsed import SPEECH_VERBS, Lemmatize, Mention, Sentence, pos_of, stable_id
 from dateline.transforms.schema import ArticleRecord, DateMention, EventRecord
 from spacy.tokens import Doc, Span, Token
 
@@ -42,12 +42,17 @@ def events_of(article: ArticleRecord, sentence: Sentence, ids: dict[str, str],
         return []
     clauses = clause_events(article, sentence, ids, lemmatize, main)
     if clauses:  # an actor named only inside a dated clause is in that clause's event, not the sentence's
-        starts = {e.trigger_start for e in clauses}
-        inside = {t.i for v in sentence.span if sentence.text_offset + v.idx in starts for t in v.subtree}
-        kept = [m for m in sentence.mentions if not set(m.tokens) <= inside]
-        main = replace(main, actor_ids=tuple(dict.fromkeys(ids[m.key] for m in kept if m.key in ids)),
-                       place=next((m.name for m in kept if m.kind == "place"), None))
-    return [main, *clauses]
+        inside = {t.i for verb, _ in clauses for t in verb.subtree}
+        actor_ids, place = _who_and_where([m for m in sentence.mentions if not set(m.tokens) <= inside], ids)
+        main = replace(main, actor_ids=actor_ids, place=place)
+    return [main, *(event for _, event in clauses)]
+
+
+def _who_and_where(mentions: Iterable[Mention], ids: dict[str, str]) -> tuple[tuple[str, ...], str | None]:
+    """An event's actor ids (each once, in mention order) and its first place, from the mentions it holds."""
+    mentions = list(mentions)
+    return (tuple(dict.fromkeys(ids[m.key] for m in mentions if m.key in ids)),
+            next((m.name for m in mentions if m.kind == "place"), None))
 
 
 def event_of(article: ArticleRecord, sentence: Sentence, ids: dict[str, str],
@@ -60,25 +65,25 @@ def event_of(article: ArticleRecord, sentence: Sentence, ids: dict[str, str],
         return None  # no one named and no clause: a fragment ("Advertisement"), a prompt ("Click here to ...")
     trigger = lemmatize(root).lower() if is_verb else None
     return _record(article, sentence, ids, root, trigger, event_date_of(sentence, trigger),
-                   actor_ids=tuple(dict.fromkeys(ids[m.key] for m in sentence.mentions if m.key in ids)),
-                   place=next((m.name for m in sentence.mentions if m.kind == "place"), None),
+                   *_who_and_where(sentence.mentions, ids),
                    event_id=stable_id(article.article_id, article.content_hash, sentence.source,
                                       sentence.sentence_id))
 
 
 def clause_events(article: ArticleRecord, sentence: Sentence, ids: dict[str, str], lemmatize: Lemmatize,
-                  main: EventRecord) -> list[EventRecord]:
+                  main: EventRecord) -> list[tuple[Token, EventRecord]]:
     """An event for each verb inside the sentence (not its main verb) that a date expression attaches to
     directly, when that date is not the main event's own: a relative or adverbial clause, a participle, a
     conjoined verb ("were to take delivery in May 2008, but will now receive the aircraft next month").
-    Who and where are the actors and places inside the clause; a clause without a date makes no event."""
+    Who and where are the actors and places inside the clause; a clause without a date makes no event.
+    Each event comes with its verb."""
     span = sentence.span
     doc = span.doc
     best: dict[int, FoundDate] = {}  # the clause verb -> its first date
     for found in date_expressions(sentence):
         if found.verb is not None and found.resolved is not None and found.start != main.date_start:
             best.setdefault(found.verb, found)
-    events: list[EventRecord] = []
+    events: list[tuple[Token, EventRecord]] = []
     for i, found in sorted(best.items()):
         verb = doc[i]
         inside = {t.i for t in verb.subtree}
@@ -88,13 +93,11 @@ def clause_events(article: ArticleRecord, sentence: Sentence, ids: dict[str, str
         assert found.resolved is not None
         resolved = EventDate(found.resolved.on, found.resolved.precision, found.text, found.resolved.basis,
                              found.start, found.end)
-        events.append(_record(
-            article, sentence, ids, verb, lemmatize(verb).lower(), resolved,
-            actor_ids=tuple(dict.fromkeys(ids[m.key] for m in mentions if m.key in ids)),
-            place=next((m.name for m in mentions if m.kind == "place"), None),
+        events.append((verb, _record(
+            article, sentence, ids, verb, lemmatize(verb).lower(), resolved, *_who_and_where(mentions, ids),
             event_id=stable_id(article.article_id, article.content_hash, sentence.source, sentence.sentence_id,
                                i - span.start),
-            subject_heads=subject, clause=True))
+            subject_heads=subject, clause=True)))
     return events
 
 
@@ -113,7 +116,7 @@ def _subject_of(verb: Token) -> list[Token]:
 
 
 def _record(article: ArticleRecord, sentence: Sentence, ids: dict[str, str], verb: Token, trigger: str | None,
-            resolved: EventDate | None, *, actor_ids: tuple[str, ...], place: str | None, event_id: str,
+            resolved: EventDate | None, actor_ids: tuple[str, ...], place: str | None, *, event_id: str,
             subject_heads: list[Token] | None = None, clause: bool = False) -> EventRecord:
     """The event row of a verb of the sentence (its main verb, or a clause's), with the sentence's span."""
     span = sentence.span

@@ -80,6 +80,25 @@ def test_she_does_not_resolve_to_a_man():
     assert pronoun_actor(result, text, "He") == actor_named(result, "Donald Trump").actor_id
 
 
+def test_a_given_name_says_the_gender_before_any_pronoun_does():
+    # nothing but the given names tells Kamala from Donald: "She" is not the subject before it, a man
+    text = "Donald Trump met Kamala Harris in Atlanta. She promised lower prices."
+    result = analyzed(text)
+    assert pronoun_actor(result, text, "She") == actor_named(result, "Kamala Harris").actor_id
+
+
+def test_a_given_name_keeps_an_honorific_of_the_other_gender_apart_without_a_pronoun():
+    result = analyzed("Keir Starmer spoke to reporters in London. Lady Starmer attended the dinner.")
+    assert "Starmer" not in actor_named(result, "Keir Starmer").aliases
+
+
+def test_of_two_people_equally_salient_the_nearer_is_the_antecedent():
+    # both subjects of the sentence before: "She" is the nearer one, Christine
+    text = "In 1984, Elsie Tanner said that Christine Hardy had died in France. She was never mentioned again."
+    result = analyzed(text)
+    assert pronoun_actor(result, text, "She") == actor_named(result, "Christine Hardy").actor_id
+
+
 def test_a_pronoun_far_from_any_person_stays_unresolved():
     text = ("Vladimir Putin visited Minsk. The talks lasted three hours. Prices rose across the region. "
             "Markets fell in Asia. Officials said little. He left on Friday.")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from dateline.transforms.credits import canonical_agency
 from dateline.transforms.parsed import Mention, Sentence, actor_id_of, pos_of
@@ -123,7 +125,8 @@ class Cluster:
     names: Counter[str]
     mentions: list[Mention]
     name: str = ""
-    gender: str = ""  # "m"/"f" once an honorific or an unambiguous pronoun says so
+    gender: str = ""  # "m"/"f" once an honorific, the given name or an unambiguous pronoun says so
+    referred: bool = False  # a pronoun or an honorific has said its gender: it is salient in the text
     given: tuple[str, ...] = ()  # a person's given names, casefolded, from its first full name
     surname: str = ""
 
@@ -139,6 +142,21 @@ def _given_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
         return True
     x, y = a[0], b[0]
     return x == y or (len(x) == 1 and y.startswith(x)) or (len(y) == 1 and x.startswith(y))
+
+
+@cache
+def _name_detector() -> Any:
+    import gender_guesser.detector
+
+    return gender_guesser.detector.Detector(case_sensitive=False)
+
+
+def given_name_gender(name: str) -> str:
+    """"m" or "f" when a given name is one gender's only (gender-guesser's dictionary of about 40,000 given
+    names across countries: "male" or "female", never its "mostly_" or ambiguous classes), else ""."""
+    if len(name) < 2:
+        return ""  # an initial
+    return {"male": "m", "female": "f"}.get(_name_detector().get_gender(name), "")
 
 
 def _gender_compatible(gender: str, cluster: Cluster) -> bool:
@@ -167,7 +185,8 @@ def cluster(mentions: list[Mention]) -> dict[str, Cluster]:
         if not fits:
             c.given, c.surname = given, surname
             full.append(c)
-        c.gender = c.gender or m.gender
+        c.gender = c.gender or m.gender or given_name_gender(given[0])
+        c.referred = c.referred or bool(m.gender)
     for m in persons:
         words = _tokens(m.name)
         if len(words) != 1:
@@ -181,6 +200,7 @@ def cluster(mentions: list[Mention]) -> dict[str, Cluster]:
         else:
             c = _add(clusters, f"person:{token}", m)
             c.gender = c.gender or m.gender
+            c.referred = c.referred or bool(m.gender)
     by_surname: dict[str, list[Cluster]] = {}
     for c in full:
         by_surname.setdefault(c.surname, []).append(c)
@@ -356,7 +376,7 @@ def resolve_pronouns(sentences: list[Sentence], clusters: dict[str, Cluster]) ->
 
 def _antecedent(pronoun: Token, said: str, candidates: list[tuple[int, Mention, Token | None]], sentence_id: int,
                 clusters: dict[str, Cluster]) -> str | None:
-    scores: dict[str, float] = {}
+    scores: dict[str, tuple[float, int, int]] = {}
     object_of = _clause_verb(pronoun) if pronoun.dep_ in OBJECT_DEPS else None
     for sid, m, head in candidates:
         c = clusters.get(m.key)
@@ -366,13 +386,14 @@ def _antecedent(pronoun: Token, said: str, candidates: list[tuple[int, Mention, 
                 _clause_verb(head).i == object_of.i:
             continue  # "Trump praised him": not Trump
         role = ROLE_WEIGHT.get(head.dep_, OTHER_ROLE) if head is not None else OTHER_ROLE
-        score = SENTENCE_WEIGHT[min(sentence_id - sid, len(SENTENCE_WEIGHT) - 1)] + role + (20 if c.gender else 0)
-        scores[m.key] = max(scores.get(m.key, 0.0), score)
+        score = SENTENCE_WEIGHT[min(sentence_id - sid, len(SENTENCE_WEIGHT) - 1)] + role + (20 if c.referred else 0)
+        scores[m.key] = max(scores.get(m.key, (0.0, 0, 0)), (score, sid, m.start))  # a tie: the nearer
     if not scores:
         return None
     key = max(scores, key=lambda k: scores[k])
     if len(scores) == 1:
         clusters[key].gender = clusters[key].gender or said  # the only person it can be: now we know
+        clusters[key].referred = True
     return key
 
 
@@ -388,7 +409,7 @@ def split_by_gender(clusters: dict[str, Cluster]) -> None:
             if not c.names[m.name]:
                 del c.names[m.name]
             other = _add(clusters, f"person:{m.name.casefold()} ({m.gender})", m)
-            other.gender, other.name = m.gender, m.name
+            other.gender, other.name, other.referred = m.gender, m.name, True
         if not c.mentions:
             del clusters[key]
 

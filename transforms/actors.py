@@ -125,10 +125,15 @@ class Cluster:
     names: Counter[str]
     mentions: list[Mention]
     name: str = ""
-    gender: str = ""  # "m"/"f" once an honorific, the given name or an unambiguous pronoun says so
-    referred: bool = False  # a pronoun or an honorific has said its gender: it is salient in the text
+    gender: str = ""  # "m"/"f" once an honorific or an unambiguous pronoun says so: the text refers to it
     given: tuple[str, ...] = ()  # a person's given names, casefolded, from its first full name
     surname: str = ""
+    name_gender: str = ""  # "m"/"f" when a full name's first given name says so (given_name_gender)
+
+    @property
+    def known_gender(self) -> str:
+        """The gender the text states, else the one its given name says, else ""."""
+        return self.gender or self.name_gender
 
 
 def _tokens(name: str) -> list[str]:
@@ -160,7 +165,7 @@ def given_name_gender(name: str) -> str:
 
 
 def _gender_compatible(gender: str, cluster: Cluster) -> bool:
-    return not gender or not cluster.gender or gender == cluster.gender
+    return not gender or not cluster.known_gender or gender == cluster.known_gender
 
 
 def cluster(mentions: list[Mention]) -> dict[str, Cluster]:
@@ -185,8 +190,8 @@ def cluster(mentions: list[Mention]) -> dict[str, Cluster]:
         if not fits:
             c.given, c.surname = given, surname
             full.append(c)
-        c.gender = c.gender or m.gender or given_name_gender(given[0])
-        c.referred = c.referred or bool(m.gender)
+        c.gender = c.gender or m.gender
+        c.name_gender = c.name_gender or given_name_gender(given[0])
     for m in persons:
         words = _tokens(m.name)
         if len(words) != 1:
@@ -200,7 +205,6 @@ def cluster(mentions: list[Mention]) -> dict[str, Cluster]:
         else:
             c = _add(clusters, f"person:{token}", m)
             c.gender = c.gender or m.gender
-            c.referred = c.referred or bool(m.gender)
     by_surname: dict[str, list[Cluster]] = {}
     for c in full:
         by_surname.setdefault(c.surname, []).append(c)
@@ -349,7 +353,7 @@ def resolve_pronouns(sentences: list[Sentence], clusters: dict[str, Cluster]) ->
                 continue
             subject = _cataphora_subject(token)
             ahead = next((m for _, m, h in here if subject is not None and h is not None and h.i == subject.i
-                          and clusters[m.key].gender in ("", said)), None)
+                          and clusters[m.key].known_gender in ("", said)), None)
             if ahead is not None:
                 added.append(_pronoun_mention(sentence, token, "PRON", "person", ahead.key))
                 continue
@@ -380,20 +384,19 @@ def _antecedent(pronoun: Token, said: str, candidates: list[tuple[int, Mention, 
     object_of = _clause_verb(pronoun) if pronoun.dep_ in OBJECT_DEPS else None
     for sid, m, head in candidates:
         c = clusters.get(m.key)
-        if c is None or c.kind != "person" or (c.gender and c.gender != said):
+        if c is None or c.kind != "person" or (c.known_gender and c.known_gender != said):
             continue
         if object_of is not None and head is not None and head.dep_ in SUBJECT_DEPS and \
                 _clause_verb(head).i == object_of.i:
             continue  # "Trump praised him": not Trump
         role = ROLE_WEIGHT.get(head.dep_, OTHER_ROLE) if head is not None else OTHER_ROLE
-        score = SENTENCE_WEIGHT[min(sentence_id - sid, len(SENTENCE_WEIGHT) - 1)] + role + (20 if c.referred else 0)
+        score = SENTENCE_WEIGHT[min(sentence_id - sid, len(SENTENCE_WEIGHT) - 1)] + role + (20 if c.gender else 0)
         scores[m.key] = max(scores.get(m.key, (0.0, 0, 0)), (score, sid, m.start))  # a tie: the nearer
     if not scores:
         return None
     key = max(scores, key=lambda k: scores[k])
     if len(scores) == 1:
         clusters[key].gender = clusters[key].gender or said  # the only person it can be: now we know
-        clusters[key].referred = True
     return key
 
 
@@ -401,15 +404,15 @@ def split_by_gender(clusters: dict[str, Cluster]) -> None:
     """A single name whose honorific says the other gender than its person's (now known from pronouns
     too) is someone else: "Lady Starmer" in an article whose Keir Starmer is "he" is his wife."""
     for key, c in list(clusters.items()):
-        if c.kind != "person" or not c.gender:
+        if c.kind != "person" or not c.known_gender:
             continue
-        for m in [m for m in c.mentions if m.gender and m.gender != c.gender and len(m.name.split()) == 1]:
+        for m in [m for m in c.mentions if m.gender and m.gender != c.known_gender and len(m.name.split()) == 1]:
             c.mentions.remove(m)
             c.names[m.name] -= 1
             if not c.names[m.name]:
                 del c.names[m.name]
             other = _add(clusters, f"person:{m.name.casefold()} ({m.gender})", m)
-            other.gender, other.name, other.referred = m.gender, m.name, True
+            other.gender, other.name = m.gender, m.name
         if not c.mentions:
             del clusters[key]
 

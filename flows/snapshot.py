@@ -276,6 +276,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _mtime(path: Path, default: float) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # renamed into place meanwhile
+        return default
+
+
+_LEASE_TMP = re.compile(r"^\.(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{12}\.json\.[0-9a-f]{32}\.tmp$")
+
+
 def leased(processed: Path, now: float | None = None) -> set[int]:
     """The snapshots live leases hold; void ones (a dead process's, a closed reader's, another host's
     older than LEASE_MAX_AGE) are removed on the way."""
@@ -283,6 +293,16 @@ def leased(processed: Path, now: float | None = None) -> set[int]:
     if storage.is_remote(processed) or not base.exists():
         return set()
     now = time.time() if now is None else now
+    for tmp in base.glob(".*.tmp"):  # a lease being written (see write_atomically), or a killed reader's
+        owner = _LEASE_TMP.match(tmp.name)
+        if owner is None:
+            void = True
+        elif owner["host"] == socket.gethostname():
+            void = not _alive(int(owner["pid"]))
+        else:
+            void = now - _mtime(tmp, now) > LEASE_MAX_AGE
+        if void:
+            tmp.unlink(missing_ok=True)
     held = set()
     for path in base.glob("*.json"):
         try:

@@ -834,8 +834,10 @@ def begin_rebuild(tx: Transaction) -> None:
 
 def remove_temporary(*roots: Path) -> int:
     """Delete the temporary files of writes a killed process never finished, and the folders a killed
-    sort spilled to; returns how many."""
-    found = [p for root in roots if root.exists() for p in root.rglob(f".*{TMP_SUFFIX}")]
+    sort spilled to; returns how many. A reader's lease being written is not a write of a killed process:
+    readers write leases without the lock, and :func:`snapshot.leased` removes those of dead readers."""
+    found = [p for root in roots if root.exists() for p in root.rglob(f".*{TMP_SUFFIX}")
+             if snapshot.folder(root) / snapshot.LEASES not in p.parents]
     for path in found:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

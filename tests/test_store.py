@@ -4,11 +4,13 @@ for the per-actor queries, compaction, and the derived actor tables `dateline co
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import socket
 import subprocess
 import sys
+import uuid
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -472,3 +474,21 @@ def test_a_closed_connection_and_a_dead_process_hold_no_lease(two_runs):
     assert store.collect_garbage(processed, raw, retention=0) and not events.exists()
     assert not lease.exists()
     del closed  # kept referenced to here: its being closed, not collected, freed the snapshot
+
+
+def test_a_lease_being_written_survives_a_writers_recovery_and_a_dead_readers_is_removed(two_runs):
+    processed, raw = two_runs
+    leases = processed / "_snapshots" / "leases"
+    leases.mkdir(parents=True, exist_ok=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+
+    def being_written(pid: object) -> Path:  # the name snapshot.write_atomically gives a lease's next text
+        path = leases / f".{socket.gethostname()}-{pid}-{uuid.uuid4().hex[:12]}.json.{uuid.uuid4().hex}.tmp"
+        path.write_text("{}")
+        return path
+
+    live, gone = being_written(os.getpid()), being_written(dead.stdout.strip())
+    store.recover(processed, raw)  # a writer starting: its own temporary files go, a reader's do not
+    assert live.exists() and gone.exists()
+    store.collect_garbage(processed, raw)
+    assert live.exists() and not gone.exists()

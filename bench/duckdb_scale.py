@@ -289,9 +289,13 @@ def generate_clusters(tx: snapshot.Transaction, processed: Path) -> dict[str, in
     with duckdb.connect() as con:
         n = con.sql("select count(*) from read_parquet($f)", params={"f": events}).fetchall()[0][0]
         con.execute("""create temp table m as
-            select event_id, 'cluster' || (hash(event_id) % $n)::varchar as cluster_id, article_id, content_hash,
-                   1::bigint as revision, event_date, date_precision, trigger, actor_ids, sentence
-            from read_parquet($f)""", {"f": events, "n": max(1, n // 3)})
+            select e.event_id, 'cluster' || (hash(e.event_id) % $n)::varchar as cluster_id, e.article_id,
+                   e.content_hash, 1::bigint as revision, e.event_date, e.date_precision, e.trigger, e.actor_ids,
+                   e.sentence, e.date_basis, e.sentence_id, a.url, a.title, coalesce(a.site_name, a.domain) as site,
+                   a.published_at
+            from read_parquet($f) as e
+            join read_parquet($a, union_by_name = true) as a using (article_id, content_hash)""",
+                    {"f": events, "a": [str(p) for p in tx.paths(ARTICLES.name)], "n": max(1, n // 3)})
         members = store.write_sorted(con, "select event_id, cluster_id, article_id, content_hash, revision from m "
                                      "order by event_id", None, members_path, store.CLUSTER_MEMBERS.schema)
         columns = []
@@ -299,7 +303,8 @@ def generate_clusters(tx: snapshot.Transaction, processed: Path) -> dict[str, in
             made = {"revision": "1::bigint", "event_date": "min(event_date)", "date_precision": "min(date_precision)",
                     "date_min": "min(event_date)", "date_max": "max(event_date)", "trigger": "min(trigger)",
                     "actor_ids": "list_distinct(flatten(list(actor_ids)))", "negated": "false",
-                    "sentence": "min(sentence)", "event_id": "min(event_id)", "first_article_id": "min(article_id)",
+                    "sentence": "arg_min(sentence, event_id)", "event_id": "min(event_id)",
+                    "first_article_id": "min(article_id)",
                     "first_url": "'https://www.site.example/' || min(article_id)", "reports": "count(*)",
                     "articles": "count(distinct article_id)", "sites": "count(distinct article_id)",
                     "site_names": "[]::varchar[]", "article_ids": "list(distinct article_id)",
@@ -308,7 +313,11 @@ def generate_clusters(tx: snapshot.Transaction, processed: Path) -> dict[str, in
                     "actor_counts": "list_transform(list_distinct(flatten(list(actor_ids))), lambda a: 1)",
                     "words": "[]::varchar[]", "word_counts": "[]::bigint[]", "places": "[]::varchar[]",
                     "place_counts": "[]::bigint[]", "when_start": "min(event_date)",
-                    "when_end": "min(event_date)"}.get(field.name)
+                    "when_end": "min(event_date)",
+                    # the representative report (the cluster's event_id): what the timeline shows of it
+                    **{f"report_{c}": f"arg_min({c}, event_id)" for c in ("trigger", "url", "title", "site",
+                                                                          "date_basis", "published_at",
+                                                                          "sentence_id")}}.get(field.name)
             columns.append(f"{made or 'null'}::{_duck_type(field.type)} as {field.name}" if field.name != "cluster_id"
                            else "cluster_id")
         revisions = store.write_sorted(con, f"select {', '.join(columns)} from m group by cluster_id "

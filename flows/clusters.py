@@ -14,23 +14,25 @@ in the same order: when the runs came in fetch order, it gives the same clusters
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import date, timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-from dateline.flows import store
+from dateline.flows import storage, store
 from dateline.flows.snapshot import Registered, Transaction
-from dateline.transforms.clusters import LATE_REPORT, Cluster, Clusterer, Report, lookups, report_site
+from dateline.transforms.clusters import LATE_REPORT, Cluster, Clusterer, Report, Shown, lookups, report_site
 from dateline.transforms.schema import EVENTS
 
 REVISIONS, MEMBERS, BY_ACTOR = store.CLUSTER_REVISIONS, store.CLUSTER_MEMBERS, store.ACTOR_CLUSTERS
+log = logging.getLogger(__name__)
 
 _RUN_EVENTS = """
 select e.event_id, e.article_id, e.content_hash, e.sentence_id, e.trigger, e.actor_ids, e.event_date,
-       e.date_precision, e.date_basis, e.place, e.negated, e.sentence, e.clause, a.url, a.domain, a.site_name,
-       a.published_at, a.fetched_at, a.language
+       e.date_precision, e.date_basis, e.place, e.negated, e.sentence, e.clause, a.url, a.title, a.domain,
+       a.site_name, a.published_at, a.fetched_at, a.language
 from read_parquet($events, union_by_name = true) as e
 join articles as a using (article_id, content_hash)
 where e.text_source = 'body'
@@ -120,9 +122,9 @@ where m.article_id in (select unnest($articles)) and e.article_id in (select unn
 
 
 def _report(row: dict[str, Any]) -> Report:
-    site = report_site(row.pop("domain"), row.pop("site_name"))
+    domain, site_name = row.pop("domain"), row.pop("site_name")
     row.pop("content_hash")
-    return Report.of(**row, site=site)
+    return Report.of(**row, site=report_site(domain, site_name), site_name=site_name or domain)
 
 
 def cluster_run(tx: Transaction) -> int:
@@ -156,6 +158,9 @@ def cluster_run(tx: Transaction) -> int:
             path = store.table_dir(tx.processed, table) / name
             tx.add(table.name, [store.write_parquet(pa.Table.from_pylist(data, schema=table.schema), path,
                                                     _row_group_size(table))])
+    if _older(tx.paths(BY_ACTOR.name)[:1])[0]:  # the oldest file tells: later ones were written with the columns
+        log.info("event clusters: giving the stored clusters their representative report's columns (once)")
+        compact_clusters(tx)
     return len(assigned)
 
 
@@ -164,19 +169,46 @@ def _row_group_size(table: Registered) -> int:
     return store.DERIVED_ROW_GROUP_SIZE if table is BY_ACTOR else store.ROW_GROUP_SIZE
 
 
+# the representative report's Shown columns (transforms.clusters.Shown), looked up by its event id, for
+# cluster rows written before the clusters kept them
+_SHOWN_OF_EVENT = """
+select e.event_id as shown_event_id, e.trigger as report_trigger, a.url as report_url, a.title as report_title,
+       coalesce(a.site_name, a.domain) as report_site, e.date_basis as report_date_basis,
+       a.published_at as report_published_at, e.sentence_id as report_sentence_id
+from events as e
+join articles as a using (article_id, content_hash)
+"""
+
+
 def compact_clusters(tx: Transaction) -> None:
     """Merge the cluster tables' files: each cluster's latest revision only (per actor in actor_clusters,
-    sorted by actor), members sorted by event."""
-    latest = ("select * from read_parquet($files, union_by_name = true) qualify row_number() "
-              "over (partition by {key} order by revision desc) = 1 order by {key}")
-    for table, sql in ((REVISIONS, latest.format(key="cluster_id")),
-                       (MEMBERS, "select * from read_parquet($files, union_by_name = true) order by event_id"),
-                       (BY_ACTOR, latest.format(key="actor_id, cluster_id"))):
+    sorted by actor), members sorted by event. Files written before the clusters kept their representative
+    report's columns get them from its event, even a table's only file (the timeline reads them)."""
+    for table, key in ((REVISIONS, "cluster_id"), (MEMBERS, "event_id"), (BY_ACTOR, "actor_id, cluster_id")):
         files = tx.paths(table.name)
-        if len(files) < 2:
+        older, missing = (False, []) if table is MEMBERS else _older(files)
+        if len(files) < 2 and not older:
             continue
+        columns = ", ".join(["*", *(f"null as {c}" for c in missing)])
+        sql = f"select {columns} from read_parquet($files, union_by_name = true)"
+        if table is not MEMBERS:
+            sql += f" qualify row_number() over (partition by {key} order by revision desc) = 1"
+        if older:
+            filled = ", ".join(f"coalesce(t.{c}, s.{c}) as {c}" if c in Shown.COLUMNS else f"t.{c}"
+                               for c in table.schema.names)
+            sql = (f"select {filled} from ({sql}) as t left join ({_SHOWN_OF_EVENT}) as s "
+                   "on t.report_url is null and s.shown_event_id = t.event_id")
         path = store.table_dir(tx.processed, table) / f"compact-{uuid.uuid4().hex[:12]}.parquet"
-        with duckdb.connect() as con:
-            store.write_sorted(con, sql, {"files": [str(p) for p in files]}, path, table.schema,
+        with store._working_connection(tx) if older else duckdb.connect() as con:
+            store.write_sorted(con, f"{sql} order by {key}", {"files": [str(p) for p in files]}, path, table.schema,
                                _row_group_size(table))
         tx.replace(table.name, [path], old=files)
+
+
+def _older(files: list[Any]) -> tuple[bool, list[str]]:
+    """Whether some of a cluster table's files lack the Shown columns (files of older versions), and the
+    Shown columns none of them has (the select makes those)."""
+    schemas = [set(storage.read_schema(f).names) for f in files]
+    present = set().union(*schemas)
+    return (any(Shown.COLUMNS[0] not in names for names in schemas),
+            [c for c in Shown.COLUMNS if c not in present])

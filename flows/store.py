@@ -325,10 +325,13 @@ def render_views(processed: Path, raw: Path, snap: Snapshot | None = None, relat
     text = (SQL_DIR / "views.sql").read_text(encoding="utf-8")
     views = [re.sub(r"\$\{(\w+)\}", lambda m: _file_list(files[m.group(1)]), text)]
     derived = {d.name: d for d in (*DERIVED_TABLES, SUPERSEDED)}
+    schema_files = _locations(Snapshot(), processed, raw, relative_to)  # each table's empty schema file
     for name in snapshot.REGISTRY:
         if name in derived or f"view {name} as" in text:
             continue
-        views.append(f"create or replace view {name} as select * from read_parquet({_file_list(files[name])}, "
+        # with its schema file: every column is there, null in the rows of files written before it
+        listed = files[name] + schema_files[name] if snap.files(name) else files[name]
+        views.append(f"create or replace view {name} as select * from read_parquet({_file_list(listed)}, "
                      "union_by_name = true);")
     if all(snap.files(d.name) for d in DERIVED_TABLES):
         for d in DERIVED_TABLES:
@@ -468,9 +471,12 @@ def compact(processed: Path, raw: Path | None = None, tx: Transaction | None = N
             columns = ", ".join(_column_or_default(table, field) for field in table.schema)  # no hive column
             order = ", ".join(_quoted(c) for c in sort_key(table))
             merged = folder / f"compact-{uuid.uuid4().hex[:12]}.parquet"
+            schema_file = _schema_file(processed, table)  # with it, every column is there, in older files too
+            _ensure_schema_file(schema_file, table.schema)
+            read = [str(p) for p in files] + [str(schema_file)]
             with _sorting_connection(folder) as con:
                 rows = write_sorted(con, f"select {columns} from read_parquet($files, union_by_name = true) "
-                                    f"order by {order}", {"files": [str(p) for p in files]}, merged, table.schema)
+                                    f"order by {order}", {"files": read}, merged, table.schema)
             tx.replace(table.name, [merged], old=files)
             done[snapshot.relative(folder, processed)] = (len(files), rows)
     if not storage.is_remote(processed):
@@ -614,6 +620,9 @@ PER_VERSION = ("actor_events", "actor_volume")  # rows of one article version: l
 # Event clusters (flows/clusters.py writes them, after the derived tables): each touched cluster's whole
 # state as a new revision (the view event_clusters keeps each cluster's latest), and event -> cluster.
 _D, _TS, _LS, _LI = pa.date32(), pa.timestamp("us", tz="UTC"), pa.list_(_S), pa.list_(pa.int64())
+# what the timeline shows of a cluster's representative report (transforms.clusters.Shown)
+_SHOWN = [("report_trigger", _S), ("report_url", _S), ("report_title", _S), ("report_site", _S),
+          ("report_date_basis", _S), ("report_published_at", _TS), ("report_sentence_id", pa.int64())]
 CLUSTER_REVISIONS = snapshot.register("event_cluster_revisions", pa.schema([
     ("cluster_id", _S), ("revision", pa.int64()), ("event_date", _D), ("date_precision", _S), ("date_min", _D),
     ("date_max", _D), ("trigger", _S), ("actor_ids", _LS), ("place", _S), ("negated", pa.bool_()), ("sentence", _S),
@@ -621,7 +630,7 @@ CLUSTER_REVISIONS = snapshot.register("event_cluster_revisions", pa.schema([
     ("reports", pa.int64()), ("articles", pa.int64()), ("sites", pa.int64()), ("site_names", _LS),
     ("article_ids", _LS), ("triggers", _LS), ("trigger_counts", _LI), ("actor_counts", _LI), ("words", _LS),
     ("word_counts", _LI), ("places", _LS), ("place_counts", _LI), ("when_start", _D), ("when_end", _D),
-    ("reported_start", _D), ("reported_end", _D), ("best", pa.float64())]))
+    ("reported_start", _D), ("reported_end", _D), ("best", pa.float64()), *_SHOWN]))
 CLUSTER_MEMBERS = snapshot.register("event_cluster_members", pa.schema([
     ("event_id", _S), ("cluster_id", _S), ("article_id", _S), ("content_hash", _S), ("revision", pa.int64())]))
 # what the timeline shows of a cluster, once per actor of it, sorted by actor: an actor's clusters are a
@@ -629,7 +638,8 @@ CLUSTER_MEMBERS = snapshot.register("event_cluster_members", pa.schema([
 ACTOR_CLUSTERS = snapshot.register("actor_clusters", pa.schema([
     ("actor_id", _S), ("cluster_id", _S), ("revision", pa.int64()), ("event_date", _D), ("date_precision", _S),
     ("date_min", _D), ("date_max", _D), ("trigger", _S), ("sentence", _S), ("event_id", _S), ("first_url", _S),
-    ("first_reported_at", _TS), ("reports", pa.int64()), ("articles", pa.int64()), ("sites", pa.int64())]))
+    ("first_reported_at", _TS), ("reports", pa.int64()), ("articles", pa.int64()), ("sites", pa.int64()),
+    *_SHOWN]))
 
 for _table in TABLES.values():
     snapshot.register(_table.name, _table.schema, "raw" if _table is RAW_INDEX else "processed", _table.partition)

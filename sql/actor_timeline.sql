@@ -1,73 +1,58 @@
 -- Q: What happened with $actor, in date order: each real-world event once, with how often it was reported?
 -- Params: $actor (name or alias, any case), $since, $until (ISO dates; '' for no bound), $about (word in a report's sentence; '' for any).  Returns: event_date, date_precision, date_basis, trigger, sentence, url, title, site, event_id, reports, sites, date_min, date_max, first_url, cluster_id
--- actor_events has a row per actor of each event of a current article version (sql/views.sql);
--- the actor's ids go in as a list, so DuckDB filters that table's scan by them (its files are
--- sorted by actor_id: only the actor's row groups are read, in it and in actor_clusters). Reports of
--- one event across articles share a cluster (its cluster_id; flows/clusters.py): the event is shown once, by its cluster's
--- representative sentence and the date its reports agree on, with the count of reports and sites
--- (date_min and date_max: the spread of the dates they gave). An event with no cluster (stored before
--- clusters existed) counts its story's copies (same dup_group and sentence) as its reports.
+-- Reports of one event across articles share a cluster (its cluster_id; flows/clusters.py): the event is
+-- shown once, by its cluster's representative report (its sentence, verb, article and site), the date its
+-- reports agree on and the count of reports and sites (date_min and date_max: the spread of the dates they
+-- gave). actor_clusters holds all of that, a row per actor of each cluster revision, sorted by actor: a
+-- clustered event is read from that table alone (its latest revision), only the actor's row groups.
+-- Events with no cluster (a caption's or a title's, or stored before clusters existed) come from
+-- actor_events (a row per actor of each event of a current article version, sorted by actor too): the
+-- copies of one story's sentence (same dup_group and sentence) count as its reports, the earliest shown.
+-- The actor's ids go in as a list, so DuckDB filters both scans by them.
 with actor as (
-    select actor_id from actor_named($actor)
+    select list(actor_id) as ids from actor_named($actor)
 ),
-hits as (
-    select e.*
-    from actor_events as e
-    where e.actor_id in (select unnest((select list(actor_id) from actor)))
+clustered as (  -- the latest revision of each of the actor's clusters
+    select *
+    from actor_clusters
+    where actor_id in (select unnest(ids) from actor)
+    qualify row_number() over (partition by cluster_id order by revision desc) = 1
 ),
-clusters as (  -- the latest revision of each of the actor's clusters (actor_clusters is sorted by actor);
-               -- an aggregate, not a window: DuckDB would fetch a window's other columns by row number,
-               -- which after a run spans the files' row groups and reads all of them
-    select cluster_id, unnest(latest)
-    from (select cluster_id,
-                 arg_max(struct_pack(event_date, date_precision, sentence, event_id, reports, sites, date_min,
-                                     date_max, first_url), revision) as latest
-          from actor_clusters
-          where actor_id in (select unnest((select list(actor_id) from actor)))
-          group by cluster_id)
+mentioned as (  -- with $about: the clusters of which the actor has a report whose sentence has the word
+    select distinct cluster_id
+    from actor_events
+    where $about <> '' and actor_id in (select unnest(ids) from actor) and sentence ilike '%' || $about || '%'
 ),
-told as (
-    select h.*, coalesce(h.cluster_id, h.story || chr(31) || h.sentence) as told_as,
-           c.event_date as cluster_date, c.date_precision as cluster_precision, c.sentence as cluster_sentence,
-           c.event_id as cluster_event, c.reports as cluster_reports, c.sites as cluster_sites,
-           c.date_min, c.date_max, c.first_url
-    from hits as h
-    left join clusters as c using (cluster_id)
-),
-events as (  -- one row per told_as: the cluster's representative report when the actor's rows hold it,
-             -- else the earliest report; with the story's counts for an event without a cluster.
-             -- The aggregate picks the row's key only (a whole row in arg_min copies every sentence)
-    select arg_min(struct_pack(event_id := t.event_id, actor_id := t.actor_id),
-                   (t.event_id is distinct from t.cluster_event, t.published_at is null, t.published_at,
-                    t.article_id, t.event_id)) as pick,
-           count(distinct t.article_id) as story_reports,
-           count(distinct t.site) as story_sites,
-           bool_or($about = '' or t.sentence ilike '%' || $about || '%') as about
-    from told as t
-    group by t.told_as
+loose as (  -- the actor's events without a cluster: one row per story sentence, its earliest report
+    select arg_min(struct_pack(event_date, date_precision, date_basis, trigger, sentence, url, title, site,
+                               event_id, published_at, sentence_id),
+                   (published_at is null, published_at, article_id, event_id)) as pick,
+           count(distinct article_id) as reports,
+           count(distinct site) as sites,
+           bool_or($about = '' or sentence ilike '%' || $about || '%') as about
+    from actor_events
+    where actor_id in (select unnest(ids) from actor) and cluster_id is null
+    group by story, sentence
 ),
 shown as (
-    select e.*, p.story_reports, p.story_sites
-    from events as p
-    join told as e on e.event_id = p.pick.event_id and e.actor_id = p.pick.actor_id
-    where p.about
+    select c.event_date, c.date_precision, c.report_date_basis as date_basis,
+           coalesce(c.report_trigger, c.trigger) as trigger, c.sentence,
+           coalesce(c.report_url, c.first_url) as url,  -- (rows written before the report columns: the first report's)
+           c.report_title as title, c.report_site as site, c.event_id, c.reports, c.sites,
+           coalesce(c.date_min, c.event_date) as date_min, coalesce(c.date_max, c.event_date) as date_max,
+           c.first_url, c.cluster_id, c.report_published_at as published_at, c.report_sentence_id as sentence_id
+    from clustered as c
+    where $about = '' or c.cluster_id in (select cluster_id from mentioned)
+    union all
+    select l.pick.event_date, l.pick.date_precision, l.pick.date_basis, l.pick.trigger, l.pick.sentence, l.pick.url,
+           l.pick.title, l.pick.site, l.pick.event_id, l.reports, l.sites, l.pick.event_date, l.pick.event_date,
+           l.pick.url, null, l.pick.published_at, l.pick.sentence_id
+    from loose as l
+    where l.about
 )
-select coalesce(e.cluster_date, e.event_date)          as event_date,
-       coalesce(e.cluster_precision, e.date_precision) as date_precision,
-       e.date_basis,
-       e.trigger,
-       coalesce(e.cluster_sentence, e.sentence)        as sentence,
-       e.url,
-       e.title,
-       e.site,
-       e.event_id,
-       coalesce(e.cluster_reports, e.story_reports)    as reports,
-       coalesce(e.cluster_sites, e.story_sites)        as sites,
-       coalesce(e.date_min, e.event_date)              as date_min,
-       coalesce(e.date_max, e.event_date)              as date_max,
-       coalesce(e.first_url, e.url)                    as first_url,
-       e.cluster_id
-from shown as e
-where ($since = '' or coalesce(e.cluster_date, e.event_date) >= nullif($since, '')::date)
-  and ($until = '' or coalesce(e.cluster_date, e.event_date) <= nullif($until, '')::date)
-order by 1 nulls last, e.published_at nulls last, e.sentence_id, e.event_id;
+select event_date, date_precision, date_basis, trigger, sentence, url, title, site, event_id, reports, sites,
+       date_min, date_max, first_url, cluster_id
+from shown
+where ($since = '' or event_date >= nullif($since, '')::date)
+  and ($until = '' or event_date <= nullif($until, '')::date)
+order by 1 nulls last, published_at nulls last, sentence_id, event_id;

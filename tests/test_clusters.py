@@ -230,6 +230,48 @@ def test_timeline_shows_the_event_once_with_its_reports(stored):
     assert sorted(r["url"] for r in listed) == sorted([MOBILIZATION[0][0], MOBILIZATION[1][0], LATER[0]])
 
 
+def test_timeline_shows_an_event_by_its_representative_reports_sentence_and_article(stored):
+    *_, timeline, _, _ = stored
+    told = next(r for r in timeline if r["event_date"] == "2022-09-21" and r["trigger"] == "order")
+    titles = {url: (title, text) for url, title, text in [*MOBILIZATION, LATER]}
+    title, text = titles[told["url"]]
+    assert told["sentence"] in text and told["title"] == title  # the sentence shown is that article's
+    assert told["site"] == told["url"].split("/")[2]  # the page names no site: its domain
+
+
+def timeline_of(data, actor: str) -> list[dict[str, Any]]:
+    result = CliRunner().invoke(cli, ["--data-dir", str(data), "timeline", actor, "--format", "json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_clusters_stored_before_the_report_columns_show_the_first_report_then_get_them_once(prefect_harness,
+                                                                                             tmp_path):
+    import pyarrow.parquet as pq
+    from dateline.flows import snapshot
+
+    data = tmp_path / "data"
+    for n, rows in enumerate(([MOBILIZATION[0]], [MOBILIZATION[2]])):  # the second run: another event
+        if n:  # the first run's cluster files as an older version wrote them: without the report columns
+            processed = data / "processed"
+            for table in ("event_cluster_revisions", "actor_clusters"):
+                for name in snapshot.current(processed).files(table):
+                    old = pq.read_table(processed / name)
+                    pq.write_table(old.drop_columns([c for c in old.column_names if c.startswith("report_")]),
+                                   processed / name)
+            before = next(r for r in timeline_of(data, "vladimir putin") if r["event_date"] == "2022-09-21")
+            assert before["url"] == before["first_url"] == MOBILIZATION[0][0] and before["title"] is None
+        result = CliRunner().invoke(cli, ["--data-dir", str(data), "run", "--articles",
+                                          str(articles_file(tmp_path / f"{n}.jsonl", rows)), "--workers", "1"],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+    rows = [r for r in timeline_of(data, "vladimir putin") if r["cluster_id"]]
+    assert rows and all(r["title"] and r["site"] for r in rows)  # the next run filled the stored clusters
+    after = next(r for r in rows if r["event_date"] == "2022-09-21")  # a cluster the second run did not touch
+    assert (after["url"], after["title"], after["trigger"]) == (*MOBILIZATION[0][:2], "order")
+
+
 def test_a_rebuild_gives_the_same_clusters(stored):
     _, _, third, _, _, rebuilt = stored
     assert rebuilt["members"] == third["members"] and rebuilt["rows"] == third["rows"]

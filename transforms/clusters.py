@@ -80,6 +80,8 @@ class Report:
     language: str | None = None
     words: frozenset[str] = frozenset()
     clause: bool = False  # the event of a clause inside the sentence, not of its main verb
+    title: str | None = None  # the article's, as the timeline shows it
+    site_name: str | None = None  # the site as the timeline names it: the page's site name, else its domain
 
     @classmethod
     def of(cls, **values: Any) -> Report:
@@ -145,6 +147,37 @@ def _top(counter: Counter[str], kept: int | None = None) -> list[tuple[str, int]
     return ranked[:kept] if kept else ranked
 
 
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What an actor's timeline shows of a cluster's representative report besides its sentence: its verb,
+    article (URL, title, site, publication) and where its date came from. The cluster's rows carry it
+    (event_cluster_revisions, actor_clusters), so the timeline reads one table. Empty in rows written
+    before it was kept (the timeline then falls back to the first report's URL)."""
+
+    trigger: str | None = None
+    url: str | None = None
+    title: str | None = None
+    site: str | None = None
+    date_basis: str | None = None
+    published_at: datetime | None = None
+    sentence_id: int | None = None
+
+    COLUMNS = ("report_trigger", "report_url", "report_title", "report_site", "report_date_basis",
+               "report_published_at", "report_sentence_id")
+
+    @classmethod
+    def of(cls, r: Report) -> Shown:
+        return cls(r.trigger, r.url, r.title, r.site_name, r.date_basis, r.published_at, r.sentence_id)
+
+    def as_row(self) -> dict[str, Any]:
+        return dict(zip(self.COLUMNS, (self.trigger, self.url, self.title, self.site, self.date_basis,
+                                       self.published_at, self.sentence_id), strict=True))
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Shown:
+        return cls(*(row.get(c) for c in cls.COLUMNS))
+
+
 @dataclass(slots=True)
 class Cluster:
     """What is known of one real-world event: everything a later assignment compares with."""
@@ -160,6 +193,7 @@ class Cluster:
     spread: tuple[date, date] | None = None  # the hull of the reports' own dates (a year report: its year)
     event_id: str = ""  # the representative report
     sentence: str = ""
+    shown: Shown = field(default_factory=Shown)  # what the timeline shows of the representative report
     best: float = -1.0  # the representative's score when it joined (less 1 for a clause's report)
     first: tuple[datetime | None, str, str | None] = (None, "", None)  # first report: published, article, URL
     reports: int = 0
@@ -267,6 +301,7 @@ class Cluster:
         rank = score - 1.0 if r.clause else score
         if rank > self.best:
             self.best, self.event_id, self.sentence = rank, r.event_id, r.sentence
+            self.shown = Shown.of(r)
         first = (r.published_at, r.article_id, r.url)
         if not self.first[1] or (r.published_at is not None
                                  and (self.first[0] is None or r.published_at < self.first[0])):
@@ -299,7 +334,7 @@ class Cluster:
             "when_start": self.when[0] if self.when else None, "when_end": self.when[1] if self.when else None,
             "reported_start": self.reported[0] if self.reported else None,
             "reported_end": self.reported[1] if self.reported else None, "best": self.best,
-        }
+        } | self.shown.as_row()
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Cluster:
@@ -314,7 +349,7 @@ class Cluster:
             places=Counter(dict(zip(row["places"], row["place_counts"], strict=True))),
             when=pair("when_start", "when_end"), reported=pair("reported_start", "reported_end"),
             spread=pair("date_min", "date_max") if row.get("when_start") is not None else None,
-            event_id=row["event_id"], sentence=row["sentence"],
+            event_id=row["event_id"], sentence=row["sentence"], shown=Shown.from_row(row),
             best=row["best"], first=(row["first_reported_at"], row["first_article_id"], row["first_url"]),
             reports=row["reports"], article_ids=list(row["article_ids"]), sites=list(row["site_names"]))
 
@@ -420,4 +455,5 @@ def report_of(event: Any, article: Any) -> Report:
         date_precision=event.date_precision, date_basis=event.date_basis, place=event.place,
         negated=event.negated, sentence=event.sentence, site=site,
         url=article.url, published_at=article.published_at, fetched_at=article.fetched_at,
-        language=article.language, clause=event.clause)
+        language=article.language, clause=event.clause, title=article.title,
+        site_name=article.site_name or article.domain)

@@ -55,6 +55,13 @@ CLUSTER_COLUMNS = {
     "sites": "how many sites (registered domains) told it",
     "site_names": "those sites",
     "revision": "the run that wrote this state: higher is later",
+    "report_trigger": "the representative report's main-verb lemma (what the timeline shows)",
+    "report_url": "the URL of the representative report's article (null in rows of older versions until filled)",
+    "report_title": "the title of the representative report's article",
+    "report_site": "the representative report's site, as the page names it (else its domain)",
+    "report_date_basis": "where the representative report's date came from: explicit, relative or published",
+    "report_published_at": "when the representative report's article was published",
+    "report_sentence_id": "the representative report's sentence number in its article",
 }
 
 _FIELD = re.compile(r"^\s+(?P<name>\w+): [^#]+?(?:\s+#\s*(?P<doc>.+))?$")

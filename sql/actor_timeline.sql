@@ -12,11 +12,17 @@
 with actor as (
     select list(actor_id) as ids from actor_named($actor)
 ),
-clustered as (  -- the latest revision of each of the actor's clusters
-    select *
-    from actor_clusters
-    where actor_id in (select unnest(ids) from actor)
-    qualify row_number() over (partition by cluster_id order by revision desc) = 1
+mine as (
+    select * from actor_clusters where actor_id in (select unnest(ids) from actor)
+),
+clustered as (  -- the latest revision of each of the actor's clusters, once when two of its ids are in it
+                -- (the smallest: a cluster's actors only grow, so its latest revision has them all). A join
+                -- on the latest keys, not a window: DuckDB would fetch a window's other columns by row
+                -- number, which after a run spans the files' row groups and reads all of them
+    select m.*
+    from mine as m
+    join (select cluster_id, max(revision) as revision, min(actor_id) as actor_id
+          from mine group by cluster_id) using (cluster_id, revision, actor_id)
 ),
 mentioned as (  -- with $about: the clusters of which the actor has a report whose sentence has the word
     select distinct cluster_id

@@ -464,15 +464,16 @@ def compact(processed: Path, raw: Path | None = None, tx: Transaction | None = N
         groups: dict[str, list[Path]] = defaultdict(list)
         for path in tx.paths(table.name):
             groups[str(path.parent)].append(path)
-        for files in groups.values():
-            if len(files) < 2:
-                continue
+        merging = [files for files in groups.values() if len(files) >= 2]
+        if not merging:
+            continue
+        columns = ", ".join(_column_or_default(table, field) for field in table.schema)  # no hive column
+        order = ", ".join(_quoted(c) for c in sort_key(table))
+        schema_file = _schema_file(processed, table)  # read with the files: every column, in older files too
+        _ensure_schema_file(schema_file, table.schema)
+        for files in merging:
             folder = files[0].parent
-            columns = ", ".join(_column_or_default(table, field) for field in table.schema)  # no hive column
-            order = ", ".join(_quoted(c) for c in sort_key(table))
             merged = folder / f"compact-{uuid.uuid4().hex[:12]}.parquet"
-            schema_file = _schema_file(processed, table)  # with it, every column is there, in older files too
-            _ensure_schema_file(schema_file, table.schema)
             read = [str(p) for p in files] + [str(schema_file)]
             with _sorting_connection(folder) as con:
                 rows = write_sorted(con, f"select {columns} from read_parquet($files, union_by_name = true) "

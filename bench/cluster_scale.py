@@ -102,20 +102,28 @@ class World:
         self.unique_trigger = rng.integers(0, TRIGGERS, unique)
         self.total = events
 
+    def actors(self, i: int) -> tuple[str, ...]:
+        e = int(self.event[i])
+        if e >= 0:
+            return tuple(f"actor{a}" for a in self.real_actors[e][: self.real_actor_count[e]])
+        return tuple(f"actor{a}" for a in self.unique_actors[i % len(self.unique_trigger)])
+
     def report(self, i: int) -> Report:
         article = i // PER_ARTICLE
+        same = range(article * PER_ARTICLE, min((article + 1) * PER_ARTICLE, self.total))
+        context = tuple(sorted({a for j in same for a in self.actors(j)}))  # transforms.clusters.in_context
         published = START + timedelta(days=int(self.published[i]))
         at = datetime(published.year, published.month, published.day, 6, tzinfo=UTC) + timedelta(seconds=i)
         e = int(self.event[i])
         if e >= 0:
             day = START + timedelta(days=int(self.real_day[e]))
-            actors = tuple(f"actor{a}" for a in self.real_actors[e][: self.real_actor_count[e]])
+            actors = self.actors(i)
             trigger = f"verb{self.real_trigger[e]}"
             own = [f"word{self.real_words[e][k]}" for k in self.pick[i]]
         else:
             u = i % len(self.unique_trigger)
             day = START + timedelta(days=int(self.published[i]))
-            actors = tuple(f"actor{a}" for a in self.unique_actors[u])
+            actors = self.actors(i)
             trigger = f"verb{self.unique_trigger[u]}"
             own = []
         words = frozenset(w[:6] for w in own + [f"noise{n}" for n in self.noise[i]])
@@ -126,7 +134,7 @@ class World:
                       actor_ids=actors, event_date=event_date, date_precision=precision, date_basis=how,
                       place=None, negated=False, sentence=f"sentence {i}", site=f"site{article % 5000}.example",
                       url=f"https://site{article % 5000}.example/{article}", published_at=at, fetched_at=at,
-                      words=words)
+                      words=words, context=context)
 
 
 def peak_mb() -> float:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from coref import clusters_of, score, wrong_merges  # noqa: E402
 from dateline.flows.nlp import add_nlp, load_model  # noqa: E402
-from dateline.transforms.clusters import JOIN_AT, SAME_ARTICLE, Clusterer, report_of  # noqa: E402
+from dateline.transforms.clusters import JOIN_AT, SAME_ARTICLE, Clusterer, in_context, report_of  # noqa: E402
 from gold import gold_page, read_jsonl  # noqa: E402
 
 GOLD = REPO.parent / "shared" / "nlpgold"
@@ -89,7 +89,7 @@ def cluster_docs(docs: list[dict[str, Any]], offset_of: dict[str, int], join_at:
                 at = (e.trigger_start + shift, e.trigger_end + shift) if e.trigger_start is not None else (-1, -1)
                 spans[e.event_id] = (a.article_id, e.sentence_start + shift, e.sentence_end + shift, e.trigger,
                                      *at, not e.clause)
-    assigned = Clusterer(join_at=join_at, same_article=same_article).assign_all(reports)
+    assigned = Clusterer(join_at=join_at, same_article=same_article).assign_all(in_context(reports))
     out: dict[str, list] = {d["doc_id"]: [] for d in docs}
     for event_id, cluster_id in assigned.items():
         doc_id, s, e, trigger, t_start, t_end, main = spans[event_id]

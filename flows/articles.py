@@ -139,12 +139,12 @@ def analyze_file(path: Path, model: str, *, run_id: str = "analyze", batch: int 
 def cluster_analyzed(items: Sequence[Analyzed]) -> dict[str, str]:
     """event_id -> cluster_id for the body events of every analyzed article, clustered as one corpus
     (transforms.clusters): events of different articles that tell one real-world event share an id."""
-    from dateline.transforms.clusters import Clusterer, report_of
+    from dateline.transforms.clusters import Clusterer, in_context, report_of
 
     reports = [report_of(e, item.outcome.article) for item in items
                if isinstance(item.outcome, ExtractedPage) and item.outcome.nlp is not None
                for e in item.outcome.nlp.events if e.text_source == "body"]
-    return Clusterer().assign_all(reports)
+    return Clusterer().assign_all(in_context(reports))
 
 
 def analysis_json(item: Analyzed, clusters: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -62,6 +62,8 @@ CLUSTER_COLUMNS = {
     "report_date_basis": "where the representative report's date came from: explicit, relative or published",
     "report_published_at": "when the representative report's article was published",
     "report_sentence_id": "the representative report's sentence number in its article",
+    "context_ids": "the actors its articles name most (a report whose sentence names none of its own may join by them)",
+    "context_counts": "how many of its articles name each of context_ids",
 }
 
 _FIELD = re.compile(r"^\s+(?P<name>\w+): [^#]+?(?:\s+#\s*(?P<doc>.+))?$")

@@ -23,7 +23,16 @@ import duckdb
 import pyarrow as pa
 from dateline.flows import storage, store
 from dateline.flows.snapshot import Registered, Transaction
-from dateline.transforms.clusters import LATE_REPORT, Cluster, Clusterer, Report, Shown, lookups, report_site
+from dateline.transforms.clusters import (
+    LATE_REPORT,
+    Cluster,
+    Clusterer,
+    Report,
+    Shown,
+    in_context,
+    lookups,
+    report_site,
+)
 from dateline.transforms.schema import EVENTS
 
 REVISIONS, MEMBERS, BY_ACTOR = store.CLUSTER_REVISIONS, store.CLUSTER_MEMBERS, store.ACTOR_CLUSTERS
@@ -39,25 +48,30 @@ where e.text_source = 'body'
 """
 # The latest revision of each stored cluster a run's report can join: one in an (actor, trigger, month)
 # block the report looks in (transforms.clusters.lookups; a cluster is found under each of its actors
-# and triggers, "" standing for reports without one, in the months of its own date and of its
-# reports' days, each extended by $late days: Cluster.blocks), or with no date at all; a report with
-# no date looks at every cluster of its actors and trigger. A cluster's actors, triggers and spans
-# only grow, so its latest revision is the one to test. {revisions}: the table (a view, or read_parquet).
+# and its context's actors and each of its triggers, "" standing for reports without one, in the months
+# of its own date and of its reports' days, each extended by $late days: Cluster.blocks), or with no
+# date at all; a report with no date looks at every cluster of its actors and trigger. A cluster's
+# actors, triggers and spans only grow (its context keeps the actors named most), and its latest revision
+# is the one to test, as in a pass over every event. {revisions}:
+# the table (a view, or read_parquet).
 CANDIDATES = """
 with run_actors as (
     select distinct unnest($actors) as actor
 ),
-narrow as (  -- the latest revision of the clusters of the run's actors, only the columns that find them
-    select cluster_id, revision, actor_ids, triggers, trigger_counts, reports, when_start, when_end,
-           reported_start, reported_end
+named as (  -- a cluster's actors and its context's (none in rows written before clusters kept a context)
+    select cluster_id, revision, list_distinct(list_concat(actor_ids, coalesce(context_ids, []::varchar[])))
+               as actors, triggers, trigger_counts, reports, when_start, when_end, reported_start, reported_end
     from {revisions}
-    where cluster_id in (select r.cluster_id from (select cluster_id, unnest(actor_ids) as actor from {revisions}) as r
+),
+narrow as (  -- the latest revision of the clusters of the run's actors, only the columns that find them
+    select * from named
+    where cluster_id in (select r.cluster_id from (select cluster_id, unnest(actors) as actor from named) as r
                          join run_actors using (actor))
     qualify row_number() over (partition by cluster_id order by revision desc) = 1
 ),
 keys as (
     select cluster_id, when_start, when_end, reported_start, reported_end, actor, unnest(trigger_list) as trigger
-    from (select cluster_id, when_start, when_end, reported_start, reported_end, unnest(actor_ids) as actor,
+    from (select cluster_id, when_start, when_end, reported_start, reported_end, unnest(actors) as actor,
                  if(reports > coalesce(list_sum(trigger_counts), 0), list_append(triggers, ''), triggers)
                      as trigger_list
           from narrow)
@@ -106,7 +120,7 @@ def candidate_params(reports: list[Report]) -> dict[str, Any]:
             elif isinstance(block, tuple):
                 keys.add((actor, trigger, date(*block, 1)))
     ordered = sorted(keys, key=lambda k: (k[0], k[1], str(k[2])))
-    return {"actors": sorted({a for r in reports for a in r.actor_ids}),
+    return {"actors": sorted({a for a, _, _ in keys} | {a for a, _ in any_date}),
             "key_actors": [k[0] for k in ordered], "key_triggers": [k[1] for k in ordered],
             "key_months": [k[2] for k in ordered], "any_actors": [a for a, _ in sorted(any_date)],
             "any_triggers": [t for _, t in sorted(any_date)], "late": timedelta(days=LATE_REPORT)}
@@ -136,7 +150,7 @@ def cluster_run(tx: Transaction) -> int:
     with store._working_connection(tx) as con:
         rows = con.sql(_RUN_EVENTS, params={"events": events}).to_arrow_table().to_pylist()
         versions = {r["event_id"]: (r["article_id"], r["content_hash"]) for r in rows}
-        reports = [_report(r) for r in rows]
+        reports = in_context(_report(r) for r in rows)
         params = candidate_params(reports)
         stored = (con.sql(CANDIDATES.format(revisions="event_cluster_revisions"), params=params)
                   .to_arrow_table().to_pylist() if params["actors"] else [])

@@ -631,7 +631,8 @@ CLUSTER_REVISIONS = snapshot.register("event_cluster_revisions", pa.schema([
     ("reports", pa.int64()), ("articles", pa.int64()), ("sites", pa.int64()), ("site_names", _LS),
     ("article_ids", _LS), ("triggers", _LS), ("trigger_counts", _LI), ("actor_counts", _LI), ("words", _LS),
     ("word_counts", _LI), ("places", _LS), ("place_counts", _LI), ("when_start", _D), ("when_end", _D),
-    ("reported_start", _D), ("reported_end", _D), ("best", pa.float64()), *_SHOWN]))
+    ("reported_start", _D), ("reported_end", _D), ("best", pa.float64()), *_SHOWN, ("context_ids", _LS),
+    ("context_counts", _LI)]))
 CLUSTER_MEMBERS = snapshot.register("event_cluster_members", pa.schema([
     ("event_id", _S), ("cluster_id", _S), ("article_id", _S), ("content_hash", _S), ("revision", pa.int64())]))
 # what the timeline shows of a cluster, once per actor of it, sorted by actor: an actor's clusters are a

@@ -2,6 +2,10 @@
 
 An event row (transforms.events) is one sentence of one article. Reports of one event share actors,
 a compatible date, a trigger (the main verb's lemma) and words; they never disagree on negation.
+Two reporters often name an event's actors in different sentences ("The quake struck at dawn" after
+a paragraph on the town): a report whose sentence shares no actor with a cluster may still join it
+when their articles share an actor (the *context*: every actor of the article), its verb is a content
+word (not one of the language's stop words, such as "be" or "have") and its words are the cluster's.
 ``Clusterer`` takes events one at a time, in a fixed order (:func:`order_key`: when the article
 version was fetched, then its id and the sentence), and either adds each to the best compatible
 cluster it already has or opens a new one. Candidates come from an index by (actor, month), never
@@ -19,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -31,7 +35,10 @@ from dateline.transforms.sitewide import site_of
 STEM = 6  # words are compared by their first six letters: "mobilization" and "mobilisation" agree
 WORDS_KEPT = 24  # a cluster keeps its 24 most frequent words (ties: alphabetical), enough to compare with
 SAME_ARTICLE = 0.1  # how much higher the score of a sentence joining its own article's event must be
-JOIN_AT = 0.6  # the score (0-1) from which an event joins a cluster: chosen on the dev splits (bench/event_clusters.py)
+JOIN_AT = 0.5  # the score (0-1) from which an event joins a cluster: chosen on the dev splits (bench/event_clusters.py)
+CONTEXT_KEPT = 8  # a cluster keeps the 8 actors its articles name most often (ties: alphabetical)
+CONTEXT_WORDS = 0.5  # a report joining by context alone: the share of its words the cluster has, at least
+CONTEXT_SHARED = 2  # ... and at least this many of them
 REPORTED_WITHIN = 3  # days: reports dated only by their publication join events reported within this
 LATE_REPORT = 14  # days: how long after an event's own date a report dated by its publication may tell it
 BLOCK_BACK = 1  # months before an event's own month whose clusters are candidates too
@@ -82,14 +89,22 @@ class Report:
     clause: bool = False  # the event of a clause inside the sentence, not of its main verb
     title: str | None = None  # the article's, as the timeline shows it
     site_name: str | None = None  # the site as the timeline names it: the page's site name, else its domain
+    context: tuple[str, ...] = ()  # every actor of the article's reports (:func:`in_context`), its own included
 
     @classmethod
     def of(cls, **values: Any) -> Report:
         values.setdefault("words", words_of(values.get("sentence") or "", values.get("language")))
         values["actor_ids"] = tuple(values.get("actor_ids") or ())
+        values["context"] = tuple(values.get("context") or values["actor_ids"])
         values["negated"] = bool(values.get("negated"))
         values["clause"] = bool(values.get("clause"))
         return cls(**values)
+
+    @property
+    def by_context(self) -> bool:
+        """Whether the report may join a cluster its sentence shares no actor with (by its article's
+        actors): its verb is a content word, not a stop word of its language ("be", "have", "say")."""
+        return bool(self.trigger and self.trigger.isalpha() and self.trigger not in stop_words(self.language))
 
     @property
     def own_date(self) -> tuple[date, date] | None:
@@ -106,6 +121,16 @@ class Report:
         if self.event_date is not None:
             return self.event_date
         return self.published_at.date() if self.published_at else None
+
+
+def in_context(reports: Iterable[Report]) -> list[Report]:
+    """The reports, each with the actors of every report of its article (the same version) as its
+    context. Every caller passes a whole article's reports: a run loads an article version at once."""
+    reports = list(reports)
+    actors: dict[str, set[str]] = {}
+    for r in reports:
+        actors.setdefault(r.article_id, set()).update(r.actor_ids)
+    return [replace(r, context=tuple(sorted(actors[r.article_id]))) for r in reports]
 
 
 def window(r: Report) -> tuple[date, date] | None:
@@ -188,6 +213,7 @@ class Cluster:
     actors: Counter[str] = field(default_factory=Counter)
     words: Counter[str] = field(default_factory=Counter)
     places: Counter[str] = field(default_factory=Counter)
+    context: Counter[str] = field(default_factory=Counter)  # the actors of its articles: CONTEXT_KEPT most named
     when: tuple[date, date] | None = None  # the intersection of the reports' own dates
     reported: tuple[date, date] | None = None  # first and last day it was reported on, undated reports
     spread: tuple[date, date] | None = None  # the hull of the reports' own dates (a year report: its year)
@@ -225,15 +251,15 @@ class Cluster:
         return None, None
 
     def blocks(self, wanted: dict[tuple[str, str], set[Block]] | None = None) -> Iterator[tuple[str, str, Block]]:
-        """The (actor, trigger, month) keys the cluster is found under ("" for the trigger of a report
-        that has none); month None when it has no date, and "*" always, for the rare report with no
-        date and no publication date. By trigger too: on a busy actor (a head of state has thousands
-        of events a month) a block by actor and month alone would make every report compare with
-        thousands of clusters. With ``wanted`` ((actor, trigger) -> the blocks looked up under it),
+        """The (actor, trigger, month) keys the cluster is found under: its actors and its context's, ""
+        for the trigger of a report that has none; month None when it has no date, and "*" always, for
+        the rare report with no date and no publication date. By trigger too: on a busy actor (a head of
+        state has thousands of events a month) a block by actor and month alone would make every report
+        compare with thousands of clusters. With ``wanted`` ((actor, trigger) -> the blocks looked up under it),
         only those of its keys."""
         spans = [(s[0], s[1] + timedelta(days=LATE_REPORT)) for s in (self.when, self.reported) if s is not None]
         triggers = [*self.triggers, *([""] if self.reports > sum(self.triggers.values()) else [])]
-        for actor in self.actors:
+        for actor in dict.fromkeys([*self.actors, *self.context]):
             for trigger in triggers:
                 blocks = None if wanted is None else wanted.get((actor, trigger))
                 if wanted is not None and blocks is None:
@@ -267,13 +293,21 @@ class Cluster:
 
     def score(self, r: Report) -> float:
         """How alike the report and the cluster are, 0-1: the same trigger, the report's words found in
-        the cluster's, the report's actors found in the cluster's, and the place when both name one."""
+        the cluster's, the report's actors found in the cluster's, and the place when both name one.
+        0 when the sentence shares no actor with the cluster and the report cannot join by context (a
+        content verb, an actor of its article among the cluster's articles', CONTEXT_WORDS of its words
+        and at least CONTEXT_SHARED of them in the cluster's)."""
         trigger = 1.0 if r.trigger and r.trigger in self.triggers else 0.0
         if self.kept is None:
             self.kept = frozenset(w for w, _ in _top(self.words, WORDS_KEPT))
         kept = self.kept
-        words = len(r.words & kept) / min(len(r.words), len(kept)) if r.words and kept else 0.0
-        actors = len(set(r.actor_ids) & self.actors.keys()) / len(r.actor_ids) if r.actor_ids else 0.0
+        common = len(r.words & kept)
+        words = common / min(len(r.words), len(kept)) if r.words and kept else 0.0
+        shared = len(set(r.actor_ids) & self.actors.keys())
+        if not shared and not (r.by_context and words >= CONTEXT_WORDS and common >= CONTEXT_SHARED
+                               and not self.context.keys().isdisjoint(r.context)):
+            return 0.0
+        actors = shared / len(r.actor_ids) if r.actor_ids else 0.0
         score = 0.3 * trigger + 0.5 * words + 0.2 * actors
         if r.place and self.places and r.place not in self.places:
             score -= 0.1
@@ -288,6 +322,9 @@ class Cluster:
         self.words = Counter(dict(_top(self.words, WORDS_KEPT * 2)))  # bounded, the same in every pass
         if r.place:
             self.places[r.place] += 1
+        if r.article_id not in self.article_ids:  # an article's context counts once
+            self.context.update(r.context)
+            self.context = Counter(dict(_top(self.context, CONTEXT_KEPT)))
         own, day = r.own_date, r.reported
         if own is not None:
             self.when = own if self.when is None else (max(own[0], self.when[0]), min(own[1], self.when[1]))
@@ -331,6 +368,7 @@ class Cluster:
             "actor_counts": [n for _, n in actors], "words": [w for w, _ in words],
             "word_counts": [n for _, n in words], "places": [p for p, _ in places],
             "place_counts": [n for _, n in places],
+            "context_ids": [a for a, _ in _top(self.context)], "context_counts": [n for _, n in _top(self.context)],
             "when_start": self.when[0] if self.when else None, "when_end": self.when[1] if self.when else None,
             "reported_start": self.reported[0] if self.reported else None,
             "reported_end": self.reported[1] if self.reported else None, "best": self.best,
@@ -347,6 +385,7 @@ class Cluster:
             actors=Counter(dict(zip(row["actor_ids"], row["actor_counts"], strict=True))),
             words=Counter(dict(zip(row["words"], row["word_counts"], strict=True))),
             places=Counter(dict(zip(row["places"], row["place_counts"], strict=True))),
+            context=Counter(dict(zip(row.get("context_ids") or (), row.get("context_counts") or (), strict=True))),
             when=pair("when_start", "when_end"), reported=pair("reported_start", "reported_end"),
             spread=pair("date_min", "date_max") if row.get("when_start") is not None else None,
             event_id=row["event_id"], sentence=row["sentence"], shown=Shown.from_row(row),
@@ -385,7 +424,8 @@ class Clusterer:
             self.index.setdefault(key, set()).add(c.cluster_id)
 
     def candidates(self, r: Report) -> list[Cluster]:
-        """The clusters with the report's trigger and one of its actors, in the months it can be about."""
+        """The clusters with the report's trigger and one of its actors (or its context's), in the months it
+        can be about."""
         seen: dict[str, Cluster] = {}
         for key in lookups(r):
             for cid in self.index.get(key, ()):
@@ -398,18 +438,17 @@ class Clusterer:
         if (known := self.told.get(told_key(r))) is not None:
             return known
         best, best_score = None, -1.0
-        if r.actor_ids:  # no actor, no candidates: such a sentence is an event of its own
-            for c in self.candidates(r):  # sorted by id: ties go to the smallest id, in every pass
-                if not c.compatible(r) or (s := c.score(r)) <= best_score:
+        for c in self.candidates(r):  # sorted by id: ties go to the smallest id, in every pass
+            if not c.compatible(r) or (s := c.score(r)) <= best_score:
+                continue
+            # a sentence of an article already in the cluster joins only when very alike, and never
+            # as a statement: an article tells most events once, and quotes one speaker many times
+            if r.article_id in c.article_ids:
+                if r.trigger in REPORTING_VERBS or s < self.join_at + self.same_article:
                     continue
-                # a sentence of an article already in the cluster joins only when very alike, and never
-                # as a statement: an article tells most events once, and quotes one speaker many times
-                if r.article_id in c.article_ids:
-                    if r.trigger in REPORTING_VERBS or s < self.join_at + self.same_article:
-                        continue
-                elif s < self.join_at:
-                    continue
-                best, best_score = c, s
+            elif s < self.join_at:
+                continue
+            best, best_score = c, s
         if best is None:
             best = Cluster(cluster_id=stable_id("event-cluster", r.event_id), negated=r.negated)
             self.clusters[best.cluster_id] = best
@@ -431,11 +470,13 @@ def told_key(r: Report) -> tuple[str, str, str]:
 
 
 def lookups(r: Report) -> Iterator[tuple[str, str, Block]]:
-    """The (actor, trigger, block) keys a report looks up ("" for no trigger): its actors, its trigger,
-    the months of its :func:`window` and the undated block, or "*" for a report with no date at all."""
+    """The (actor, trigger, block) keys a report looks up ("" for no trigger): its actors (its context's
+    too when it may join by context: :attr:`Report.by_context`), its trigger, the months of its
+    :func:`window` and the undated block, or "*" for a report with no date at all. A report with no
+    actor to look up by looks up nothing: such a sentence is an event of its own."""
     span, trigger = window(r), r.trigger or ""
     blocks: list[Block] = ["*"] if span is None else [*months(*span), None]
-    for actor in dict.fromkeys(r.actor_ids):
+    for actor in dict.fromkeys([*r.actor_ids, *(r.context if r.by_context else ())]):
         for block in blocks:
             yield actor, trigger, block
 

@@ -50,7 +50,7 @@ sys.path.insert(0, str(REPO))
 
 import duckdb  # noqa: E402
 import pyarrow as pa  # noqa: E402
-from dateline.flows import snapshot, store  # noqa: E402
+from dateline.flows import derived, snapshot, store  # noqa: E402
 from dateline.flows.cli import query_batches, timeline_batches  # noqa: E402 - what the commands run
 from dateline.flows.clusters import cluster_run  # noqa: E402
 from dateline.flows.output import write_batches  # noqa: E402
@@ -327,7 +327,7 @@ def generate_clusters(tx: snapshot.Transaction, processed: Path) -> dict[str, in
         by_actor = store.write_sorted(con, f"select actor_id, {names} from (select *, unnest(actor_ids) as actor_id "
                                       f"from read_parquet($f)) order by actor_id, cluster_id",
                                       {"f": [str(revisions_path)]}, by_actor_path, store.ACTOR_CLUSTERS.schema,
-                                      store.DERIVED_ROW_GROUP_SIZE)
+                                      derived.DERIVED_ROW_GROUP_SIZE)
     tx.add(store.CLUSTER_MEMBERS.name, [members_path], members)
     tx.add(store.CLUSTER_REVISIONS.name, [revisions_path], revisions)
     tx.add(store.ACTOR_CLUSTERS.name, [by_actor_path], by_actor)
@@ -346,7 +346,7 @@ def later_runs(data: Path, runs: range, size: int, revised: int, total: int, men
     """Runs (numbered ``runs``) after the compaction, loaded as the pipeline loads a run (pipeline.load_run without
     story grouping: the generator assigns groups): each stages ``size`` new articles and new versions of
     ``revised`` stored ones, moves them into the tables (store.load_staged) and adds its rows to the
-    derived tables (store.refresh_derived), all in one transaction, then commits it (the snapshot manifest,
+    derived tables (derived.refresh_derived), all in one transaction, then commits it (the snapshot manifest,
     written and renamed) and opens a connection on the new snapshot. Returns the seconds of each step per run."""
     processed = data / "processed"
     timings = []
@@ -370,7 +370,7 @@ def later_runs(data: Path, runs: range, size: int, revised: int, total: int, men
             t1 = time.perf_counter()
             clustered = cluster_run(tx)  # the run's events into the stored clusters, as the pipeline's load
             t2c = time.perf_counter()
-            done = store.refresh_derived(tx)
+            done = derived.refresh_derived(tx)
             t2 = time.perf_counter()
             tx.commit()
             t3 = time.perf_counter()
@@ -441,9 +441,9 @@ def measure(data: Path, names: dict[str, str], repeat: int, *, computed: bool = 
         for query, fn in QUERIES.items():
             with store.connect(data / "processed", data / "raw") as con:
                 if computed:
-                    for derived in store.DERIVED_TABLES:
-                        con.execute(f"create or replace view {derived.name} as "
-                                    f"select * from dateline_internal.{derived.name}_computed")
+                    for table in derived.DERIVED_TABLES:
+                        con.execute(f"create or replace view {table.name} as "
+                                    f"select * from dateline_internal.{table.name}_computed")
                 t0 = time.perf_counter()
                 rows = fn(con, actor)
                 cold = (time.perf_counter() - t0) * 1000
@@ -472,9 +472,9 @@ def measure(data: Path, names: dict[str, str], repeat: int, *, computed: bool = 
 
 def corpus_summary(data: Path) -> dict[str, Any]:
     processed = data / "processed"
-    derived = (*store.DERIVED_TABLES, store.SUPERSEDED)
+    tables = (*derived.DERIVED_TABLES, derived.SUPERSEDED)
     snap = snapshot.current(processed)
-    return {"bytes": _size(processed), "derived_bytes": sum(_size(store.derived_dir(processed, d)) for d in derived),
+    return {"bytes": _size(processed), "derived_bytes": sum(_size(derived.derived_dir(processed, d)) for d in tables),
             "files": sum(len(files) for files in snap.tables.values()) if snap else 0}
 
 

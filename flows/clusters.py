@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from dateline.flows import storage, store
+from dateline.flows import derived, storage, store
 from dateline.flows.snapshot import Registered, Transaction
 from dateline.transforms.clusters import (
     LATE_REPORT,
@@ -180,7 +180,7 @@ def cluster_run(tx: Transaction) -> int:
 
 def _row_group_size(table: Registered) -> int:
     """actor_clusters in small row groups, as the derived actor tables: the timeline prunes them by actor."""
-    return store.DERIVED_ROW_GROUP_SIZE if table is BY_ACTOR else store.ROW_GROUP_SIZE
+    return derived.DERIVED_ROW_GROUP_SIZE if table is BY_ACTOR else store.ROW_GROUP_SIZE
 
 
 # the representative report's Shown columns (transforms.clusters.Shown), looked up by its event id, for

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import trafilatura
-from dateline.flows import search, store
+from dateline.flows import derived, search, store
 from dateline.flows.acquire import Acquired, archive_files, fetch_state, fetch_web, known_raw
 from dateline.flows.archive import WarcArchive
 from dateline.flows.clusters import cluster_run
@@ -233,7 +233,7 @@ LOADED_TABLES = (ARTICLES, IMAGES, MENTIONS, ARTICLE_ACTORS, EVENTS, QUOTES, DED
 
 def load_run(processed: Path, run_id: str, tx: Transaction) -> dict[str, tuple[int, int]]:
     """Move a run's staged rows into the transaction ``tx``, dropping rows already stored, with its raw
-    index file and the derived actor tables' rows (flows/store.py). Nothing is visible until the
+    index file and the derived actor tables' rows (flows/derived.py). Nothing is visible until the
     caller commits; safe to repeat after a kill (the files written before are listed by no snapshot).
     A derived table of another module joins here: a function taking ``tx`` that writes its files and
     calls ``tx.add`` or ``tx.replace`` (docs/architecture.md, "Snapshots")."""
@@ -243,7 +243,7 @@ def load_run(processed: Path, run_id: str, tx: Transaction) -> dict[str, tuple[i
     if index.exists():
         tx.add(RAW_INDEX.name, [index])
     cluster_run(tx)  # the run's events into event clusters, in the same snapshot (flows/clusters.py)
-    store.refresh_derived(tx)  # after the clusters: actor_events carries each event's cluster_id
+    derived.refresh_derived(tx)  # after the clusters: actor_events carries each event's cluster_id
     load_site_lines(processed, run_id)  # the run's site evidence, for later runs' boilerplate (flows/sitelines.py)
     return loaded
 

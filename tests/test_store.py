@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dateline.flows import snapshot, store
+from dateline.flows import derived, snapshot, store
 from dateline.transforms.schema import (
     ARTICLES,
     MENTIONS,
@@ -224,7 +224,7 @@ def load_run(processed: Path, run_id: str, versions: list[tuple[ArticleRecord, d
     for name, rows in tables.items():
         store.stage(rows, TABLES[name], processed, run_id, "b")
         store.load_staged(processed, run_id, TABLES[name], tx=tx)
-    done = store.refresh_derived(tx)
+    done = derived.refresh_derived(tx)
     if commit:
         tx.commit()
     return done
@@ -272,8 +272,8 @@ def two_runs(dirs: tuple[Path, Path]) -> tuple[Path, Path]:
 
 def computed_answers(con: duckdb.DuckDBPyConnection) -> tuple[list[list[tuple]], list[tuple]]:
     """The actor queries' answers and mention_days with every derived view computing from the tables."""
-    for derived in store.DERIVED_TABLES:
-        con.execute(f"create or replace view {derived.name} as select * from dateline_internal.{derived.name}_computed")
+    for table in derived.DERIVED_TABLES:
+        con.execute(f"create or replace view {table.name} as select * from dateline_internal.{table.name}_computed")
     return answers(con), con.execute("select * from mention_days order by day").fetchall()
 
 
@@ -380,7 +380,7 @@ def test_each_run_adds_its_rows_to_the_derived_tables_and_they_answer_as_the_tab
             ("v2",)]
         assert con.execute("select distinct content_hash from actor_volume where article_id = 'a2'").fetchall() == [
             ("new",)]
-    superseded = [processed / f for f in snapshot.current(processed).files(store.SUPERSEDED.name)]
+    superseded = [processed / f for f in snapshot.current(processed).files(derived.SUPERSEDED.name)]
     assert sorted(pq.ParquetDataset(superseded).read().to_pylist(), key=str) == [
         {"article_id": "a1", "content_hash": "h"}, {"article_id": "a2", "content_hash": "old"}]
 
@@ -397,13 +397,13 @@ def test_deltas_past_the_limit_are_merged_into_one_file_with_the_same_answers(tw
     for n, versions in enumerate(LATER_RUNS, start=3):
         load_run(processed, f"r{n}", versions)
     before = stored_and_computed(processed, raw)
-    deltas = [f for f in snapshot.current(processed).files("actor_events") if f"/{store.DELTA_PREFIX}" in f]
+    deltas = [f for f in snapshot.current(processed).files("actor_events") if f"/{derived.DELTA_PREFIX}" in f]
     assert len(deltas) == 4  # runs r2 to r5 (r1 built them whole)
     tx = store.begin(processed, raw, "compact")
-    assert store.merge_deltas(tx, at=1) == len(store.DERIVED_TABLES) + 1  # and the superseded list
+    assert derived.merge_deltas(tx, at=1) == len(derived.DERIVED_TABLES) + 1  # and the superseded list
     tx.commit()
-    (merged,) = [f for f in snapshot.current(processed).files("actor_events") if f"/{store.DELTA_PREFIX}" in f]
-    assert f"/{store.DELTA_PREFIX}merged-" in merged
+    (merged,) = [f for f in snapshot.current(processed).files("actor_events") if f"/{derived.DELTA_PREFIX}" in f]
+    assert f"/{derived.DELTA_PREFIX}merged-" in merged
     assert stored_and_computed(processed, raw) == before and before[0] == before[1]
 
 

@@ -292,9 +292,11 @@ def generate_clusters(tx: snapshot.Transaction, processed: Path) -> dict[str, in
             select e.event_id, 'cluster' || (hash(e.event_id) % $n)::varchar as cluster_id, e.article_id,
                    e.content_hash, 1::bigint as revision, e.event_date, e.date_precision, e.trigger, e.actor_ids,
                    e.sentence, e.date_basis, e.sentence_id, a.url, a.title, coalesce(a.site_name, a.domain) as site,
-                   a.published_at
+                   a.published_at, c.actors as context
             from read_parquet($f) as e
-            join read_parquet($a, union_by_name = true) as a using (article_id, content_hash)""",
+            join read_parquet($a, union_by_name = true) as a using (article_id, content_hash)
+            join (select article_id, content_hash, list_distinct(flatten(list(actor_ids))) as actors
+                  from read_parquet($f) group by all) as c using (article_id, content_hash)""",
                     {"f": events, "a": [str(p) for p in tx.paths(ARTICLES.name)], "n": max(1, n // 3)})
         members = store.write_sorted(con, "select event_id, cluster_id, article_id, content_hash, revision from m "
                                      "order by event_id", None, members_path, store.CLUSTER_MEMBERS.schema)
@@ -314,6 +316,9 @@ def generate_clusters(tx: snapshot.Transaction, processed: Path) -> dict[str, in
                     "words": "[]::varchar[]", "word_counts": "[]::bigint[]", "places": "[]::varchar[]",
                     "place_counts": "[]::bigint[]", "when_start": "min(event_date)",
                     "when_end": "min(event_date)",
+                    # the actors of its articles (transforms.clusters.in_context), 8 kept
+                    "context_ids": "list_distinct(flatten(list(context)))[1:8]",
+                    "context_counts": "list_transform(list_distinct(flatten(list(context)))[1:8], lambda a: 1)",
                     # the representative report (the cluster's event_id): what the timeline shows of it
                     **{f"report_{c}": f"arg_min({c}, event_id)" for c in ("trigger", "url", "title", "site",
                                                                           "date_basis", "published_at",

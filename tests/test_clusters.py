@@ -343,6 +343,9 @@ def test_a_run_indexing_only_the_keys_its_reports_look_up_assigns_as_the_whole_i
     rows = [c.as_row() for c in varied_store().clusters.values()]
     run = [varied(n, event_id=f"r{n}", article_id=f"r{n % 20}", sentence_id=n) for n in range(1000, 1120)]
     whole = Clusterer(Cluster.from_row(r) for r in rows)
+    assert not any(block == "*" for _, _, block in whole.index)  # indexed at the first report with no date
+    whole.candidates(varied(3))
+    assert any(block == "*" for _, _, block in whole.index)
     narrow = Clusterer((Cluster.from_row(r) for r in rows), reports=run)
     assert len(narrow.index) < len(whole.index) / 2  # it indexes less ...
     assigned = {}

@@ -413,7 +413,11 @@ class Clusterer:
         # sentences, which are the same reports, not new ones
         self.told: dict[tuple[str, str, str], str] = dict(told or {})
         self.clusters: dict[str, Cluster] = {}
-        self.index: dict[tuple[str, str, Block], set[str]] = {}
+        # key -> the id of its one cluster, or the set of them (most keys have one: a set costs 200 bytes)
+        self.index: dict[tuple[str, str, Block], str | set[str]] = {}
+        # the "*" block is looked up only by a report with no date at all, rare in news: without a run's
+        # reports to go by, it is indexed from the first such report on (every cluster then), not before
+        self.anywhen = self.wanted is not None
         self.touched: set[str] = set()
         for c in clusters:
             self.clusters[c.cluster_id] = c
@@ -421,14 +425,28 @@ class Clusterer:
 
     def _index(self, c: Cluster) -> None:
         for key in c.blocks(self.wanted):
-            self.index.setdefault(key, set()).add(c.cluster_id)
+            if key[2] == "*" and not self.anywhen:
+                continue
+            held = self.index.get(key)
+            if held is None:
+                self.index[key] = c.cluster_id
+            elif isinstance(held, str):
+                if held != c.cluster_id:
+                    self.index[key] = {held, c.cluster_id}
+            else:
+                held.add(c.cluster_id)
 
     def candidates(self, r: Report) -> list[Cluster]:
         """The clusters with the report's trigger and one of its actors (or its context's), in the months it
         can be about."""
+        if not self.anywhen and window(r) is None:
+            self.anywhen = True
+            for c in self.clusters.values():
+                self._index(c)
         seen: dict[str, Cluster] = {}
         for key in lookups(r):
-            for cid in self.index.get(key, ()):
+            held = self.index.get(key)
+            for cid in (() if held is None else (held,) if isinstance(held, str) else held):
                 seen.setdefault(cid, self.clusters[cid])
         return sorted(seen.values(), key=lambda c: c.cluster_id)
 

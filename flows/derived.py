@@ -56,9 +56,9 @@ DERIVED_TABLES = (
 SUPERSEDED = Derived("derived_superseded", pa.schema([("article_id", _S), ("content_hash", _S)]),
                      ("article_id", "content_hash"))
 PER_VERSION = ("actor_events", "actor_volume")  # rows of one article version: left out once it is superseded
+
 for _derived in (*DERIVED_TABLES, SUPERSEDED):
     snapshot.register(_derived.name, _derived.schema)
-
 
 
 def derived_dir(processed: Path, derived: Derived) -> Path:

@@ -269,6 +269,15 @@ class Cluster:
                     if blocks is None or block in blocks:
                         yield actor, trigger, block
 
+    def keyed(self) -> tuple[Any, ...]:
+        """What :meth:`blocks` depends on: its actors and triggers (they only grow), its context, and the
+        months of its spans."""
+        late = timedelta(days=LATE_REPORT)
+        spans = tuple((s[0].year, s[0].month, (s[1] + late).year, (s[1] + late).month)
+                      for s in (self.when, self.reported) if s is not None)
+        return (len(self.actors), frozenset(self.context), len(self.triggers),
+                self.reports > sum(self.triggers.values()), spans)
+
     def compatible(self, r: Report) -> bool:
         """Negation agrees and the dates can be one event's: a report's
         own date overlaps the cluster's (a month contains its days; two different days never agree); a
@@ -471,8 +480,10 @@ class Clusterer:
             best = Cluster(cluster_id=stable_id("event-cluster", r.event_id), negated=r.negated)
             self.clusters[best.cluster_id] = best
             best_score = self.join_at  # the founding report stays representative until one scores higher
+        keys = best.keyed()
         best.add(r, best_score)
-        self._index(best)
+        if best.keyed() != keys:  # a new actor, trigger or month: index it (most reports add none)
+            self._index(best)
         self.touched.add(best.cluster_id)
         self.told[told_key(r)] = best.cluster_id
         return best.cluster_id

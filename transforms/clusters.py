@@ -43,6 +43,7 @@ REPORTED_WITHIN = 3  # days: reports dated only by their publication join events
 LATE_REPORT = 14  # days: how long after an event's own date a report dated by its publication may tell it
 BLOCK_BACK = 1  # months before an event's own month whose clusters are candidates too
 
+Span = tuple[date, date]  # first and last day
 Block = tuple[int, int] | str | None  # a month, "*" (any date) or None (a cluster with no date)
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
@@ -257,7 +258,7 @@ class Cluster:
         state has thousands of events a month) a block by actor and month alone would make every report
         compare with thousands of clusters. With ``wanted`` ((actor, trigger) -> the blocks looked up under it),
         only those of its keys."""
-        spans = [(s[0], s[1] + timedelta(days=LATE_REPORT)) for s in (self.when, self.reported) if s is not None]
+        spans = self._spans()
         triggers = [*self.triggers, *([""] if self.reports > sum(self.triggers.values()) else [])]
         for actor in dict.fromkeys([*self.actors, *self.context]):
             for trigger in triggers:
@@ -269,12 +270,14 @@ class Cluster:
                     if blocks is None or block in blocks:
                         yield actor, trigger, block
 
+    def _spans(self) -> list[Span]:
+        """The days whose months it is found under: its own date's and its reports', each LATE_REPORT longer."""
+        return [(s[0], s[1] + timedelta(days=LATE_REPORT)) for s in (self.when, self.reported) if s is not None]
+
     def keyed(self) -> tuple[Any, ...]:
         """What :meth:`blocks` depends on: its actors and triggers (they only grow), its context, and the
         months of its spans."""
-        late = timedelta(days=LATE_REPORT)
-        spans = tuple((s[0].year, s[0].month, (s[1] + late).year, (s[1] + late).month)
-                      for s in (self.when, self.reported) if s is not None)
+        spans = tuple((start.year, start.month, end.year, end.month) for start, end in self._spans())
         return (len(self.actors), frozenset(self.context), len(self.triggers),
                 self.reports > sum(self.triggers.values()), spans)
 
@@ -364,7 +367,8 @@ class Cluster:
         """The cluster as a row of the event_clusters table (its whole state)."""
         day, precision = self.date
         told = self.spread or self.reported  # what the reports said: their own dates, else when they came out
-        triggers, actors, words, places = (_top(c) for c in (self.triggers, self.actors, self.words, self.places))
+        triggers, actors, words, places, context = (_top(c) for c in (self.triggers, self.actors, self.words,
+                                                                      self.places, self.context))
         return {
             "cluster_id": self.cluster_id, "event_date": day, "date_precision": precision,
             "date_min": told[0] if told else None, "date_max": told[1] if told else None,
@@ -377,7 +381,7 @@ class Cluster:
             "actor_counts": [n for _, n in actors], "words": [w for w, _ in words],
             "word_counts": [n for _, n in words], "places": [p for p, _ in places],
             "place_counts": [n for _, n in places],
-            "context_ids": [a for a, _ in _top(self.context)], "context_counts": [n for _, n in _top(self.context)],
+            "context_ids": [a for a, _ in context], "context_counts": [n for _, n in context],
             "when_start": self.when[0] if self.when else None, "when_end": self.when[1] if self.when else None,
             "reported_start": self.reported[0] if self.reported else None,
             "reported_end": self.reported[1] if self.reported else None, "best": self.best,

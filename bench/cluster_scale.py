@@ -45,7 +45,7 @@ import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-from dateline.flows.clusters import stored_candidates  # noqa: E402
+from dateline.flows.clusters import CANDIDATES, candidate_params  # noqa: E402
 from dateline.flows.store import CLUSTER_MEMBERS, CLUSTER_REVISIONS  # noqa: E402
 from dateline.transforms.clusters import Cluster, Clusterer, Report  # noqa: E402
 
@@ -191,7 +191,9 @@ def main() -> None:
         files = [str(folder / "revisions-1.parquet")]
         t = time.perf_counter()
         with duckdb.connect() as con:
-            stored = stored_candidates(con, reports, "read_parquet($files)", {"files": files})
+            sql = CANDIDATES.format(revisions="read_parquet($files)")
+            params = candidate_params(reports) | {"files": files}
+            stored = con.sql(sql, params=params).to_arrow_table().to_pylist()
         steps["read candidates"] = time.perf_counter() - t
         t = time.perf_counter()
         run = Clusterer((Cluster.from_row(r) for r in stored), reports=reports)  # indexes what they look up

@@ -24,10 +24,7 @@ import pyarrow as pa
 from dateline.flows import derived, storage, store
 from dateline.flows.snapshot import Registered, Transaction
 from dateline.transforms.clusters import (
-    CONTEXT_SHARED,
-    CONTEXT_WORDS,
     LATE_REPORT,
-    WORDS_KEPT,
     Cluster,
     Clusterer,
     Report,
@@ -55,19 +52,11 @@ where e.text_source = 'body'
 # of its own date and of its reports' days, each extended by $late days: Cluster.blocks), or with no
 # date at all; a report with no date looks at every cluster of its actors and trigger. A cluster's
 # actors, triggers and spans only grow (its context keeps the actors named most), and its latest revision
-# is the one to test, as in a pass over every event. Of those, only the clusters some report could join
-# as they are stored (Cluster.score above 0, negation agreeing): the report's sentence shares an actor
-# with the cluster's, or it may join by context (Report.by_context) and its article shares an actor with
-# the cluster's context and enough of its words are among the cluster's $kept most frequent. Most
-# clusters found by context alone fail that test: a cluster a report cannot join as stored is not
-# read, and no report of the run changes it (it is not read), so the run assigns as a pass over every
-# cluster does. {revisions}: the table (a view, or read_parquet). The run's reports are the registered
-# tables _run_keys (report, actor, trigger, month: what each looks up, transforms.clusters.lookups),
-# _run_any (report, actor, trigger: a report with no date at all) and _run_reports (report, actor_ids,
-# context, words, by_context, negated).
+# is the one to test, as in a pass over every event. {revisions}:
+# the table (a view, or read_parquet).
 CANDIDATES = """
 with run_actors as (
-    select actor from _run_keys union select actor from _run_any
+    select distinct unnest($actors) as actor
 ),
 named as (  -- a cluster's actors and its context's (none in rows written before clusters kept a context)
     select cluster_id, revision, list_distinct(list_concat(actor_ids, coalesce(context_ids, []::varchar[])))
@@ -88,7 +77,8 @@ keys as (
           from narrow)
 ),
 wanted as (
-    select distinct actor, trigger from _run_keys
+    select distinct unnest($key_actors) as actor, unnest($key_triggers) as trigger,
+           unnest($key_months)::date as month
 ),
 spans as (
     select cluster_id, actor, trigger, when_start as start, when_end + $late as stop from keys
@@ -103,30 +93,14 @@ blocks as (
                as month
     from spans
 ),
-pairs as (  -- (cluster, report) found in a block
-    select b.cluster_id, k.report from blocks as b join _run_keys as k using (actor, trigger, month)
-    union
-    select k.cluster_id, w.report from keys as k
-    join (select distinct report, actor, trigger from _run_keys) as w using (actor, trigger)
-    where k.when_start is null and k.reported_start is null
-    union
-    select k.cluster_id, a.report from keys as k join _run_any as a using (actor, trigger)
-),
-stored as (  -- what the test needs of the latest revision of the clusters found
-    select cluster_id, negated, actor_ids, coalesce(context_ids, []::varchar[]) as context_ids,
-           words[1:$kept] as kept
-    from {revisions}
-    where cluster_id in (select cluster_id from pairs)
-    qualify row_number() over (partition by cluster_id order by revision desc) = 1
-),
 found as (
-    select distinct p.cluster_id
-    from pairs as p join stored as c using (cluster_id) join _run_reports as r using (report)
-    where c.negated = r.negated
-      and (len(list_intersect(c.actor_ids, r.actor_ids)) > 0
-           or (r.by_context and len(list_intersect(c.context_ids, r.context)) > 0
-               and len(list_intersect(c.kept, r.words)) >= $shared
-               and len(list_intersect(c.kept, r.words)) >= $share * least(len(c.kept), len(r.words)) - 1e-9))
+    select b.cluster_id from blocks as b join wanted as w using (actor, trigger, month)
+    union
+    select cluster_id from keys where when_start is null and reported_start is null
+                                  and (actor, trigger) in (select (actor, trigger) from wanted)
+    union
+    select k.cluster_id from keys as k
+    join (select unnest($any_actors) as actor, unnest($any_triggers) as trigger) as a using (actor, trigger)
 )
 select * from {revisions}
 where cluster_id in (select cluster_id from found)
@@ -134,45 +108,22 @@ qualify row_number() over (partition by cluster_id order by revision desc) = 1
 """
 
 
-def stored_candidates(con: duckdb.DuckDBPyConnection, reports: list[Report], revisions: str = REVISIONS.name,
-                      params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The rows of CANDIDATES for a run's reports: the latest revision of every stored cluster one of them
-    could join (Clusterer.candidates, less those that fail Cluster.score as stored). ``revisions``: the
-    table or a read_parquet() call, whose ``params`` are passed along."""
-    keys: dict[str, list[Any]] = {"report": [], "actor": [], "trigger": [], "month": []}
-    anywhen: dict[str, list[Any]] = {"report": [], "actor": [], "trigger": []}
-    for n, r in enumerate(reports):
+def candidate_params(reports: list[Report]) -> dict[str, Any]:
+    """The parameters of CANDIDATES for a run's reports: the (actor, trigger, month) blocks they look in
+    (Clusterer.candidates), and the (actor, trigger) of reports with no date at all (no month bound)."""
+    keys: set[tuple[str, str, date]] = set()
+    any_date: set[tuple[str, str]] = set()
+    for r in reports:
         for actor, trigger, block in lookups(r):  # the undated block (None): the query's undated clusters
             if block == "*":
-                for k, v in zip(anywhen, (n, actor, trigger), strict=True):
-                    anywhen[k].append(v)
+                any_date.add((actor, trigger))
             elif isinstance(block, tuple):
-                for k, v in zip(keys, (n, actor, trigger, date(*block, 1)), strict=True):
-                    keys[k].append(v)
-    if not keys["report"] and not anywhen["report"]:
-        return []
-    tables = {
-        "_run_keys": pa.table(keys, schema=pa.schema([("report", pa.int64()), ("actor", pa.string()),
-                                                      ("trigger", pa.string()), ("month", pa.date32())])),
-        "_run_any": pa.table(anywhen, schema=pa.schema([("report", pa.int64()), ("actor", pa.string()),
-                                                        ("trigger", pa.string())])),
-        "_run_reports": pa.table({
-            "report": list(range(len(reports))), "actor_ids": [list(r.actor_ids) for r in reports],
-            "context": [list(r.context) for r in reports], "words": [sorted(r.words) for r in reports],
-            "by_context": [r.by_context for r in reports], "negated": [r.negated for r in reports]},
-            schema=pa.schema([("report", pa.int64()), ("actor_ids", pa.list_(pa.string())),
-                              ("context", pa.list_(pa.string())), ("words", pa.list_(pa.string())),
-                              ("by_context", pa.bool_()), ("negated", pa.bool_())]))}
-    for name, table in tables.items():
-        con.register(name, table)
-    try:
-        values = {"late": timedelta(days=LATE_REPORT), "kept": WORDS_KEPT, "shared": CONTEXT_SHARED,
-                  "share": CONTEXT_WORDS}
-        return con.sql(CANDIDATES.format(revisions=revisions), params=values | (params or {})
-                       ).to_arrow_table().to_pylist()
-    finally:
-        for name in tables:
-            con.unregister(name)
+                keys.add((actor, trigger, date(*block, 1)))
+    ordered = sorted(keys, key=lambda k: (k[0], k[1], str(k[2])))
+    return {"actors": sorted({a for a, _, _ in keys} | {a for a, _ in any_date}),
+            "key_actors": [k[0] for k in ordered], "key_triggers": [k[1] for k in ordered],
+            "key_months": [k[2] for k in ordered], "any_actors": [a for a, _ in sorted(any_date)],
+            "any_triggers": [t for _, t in sorted(any_date)], "late": timedelta(days=LATE_REPORT)}
 
 
 # the events (sentence and trigger) the run's articles told in earlier versions, and their clusters
@@ -200,7 +151,9 @@ def cluster_run(tx: Transaction) -> int:
         rows = con.sql(_RUN_EVENTS, params={"events": events}).to_arrow_table().to_pylist()
         versions = {r["event_id"]: (r["article_id"], r["content_hash"]) for r in rows}
         reports = in_context(_report(r) for r in rows)
-        stored = stored_candidates(con, reports)
+        params = candidate_params(reports)
+        stored = (con.sql(CANDIDATES.format(revisions="event_cluster_revisions"), params=params)
+                  .to_arrow_table().to_pylist() if params["actors"] else [])
         articles = sorted({r.article_id for r in reports})
         told = {(a, s, t): c for a, s, t, c in con.sql(_TOLD, params={"articles": articles}).fetchall()}
         last = con.execute("select coalesce(max(revision), 0) from event_cluster_revisions").fetchone()

@@ -260,18 +260,14 @@ class Cluster:
         only those of its keys."""
         spans = self._spans()
         triggers = [*self.triggers, *([""] if self.reports > sum(self.triggers.values()) else [])]
-        ranges = [((start.year, start.month), (end.year, end.month)) for start, end in spans]
         for actor in dict.fromkeys([*self.actors, *self.context]):
             for trigger in triggers:
-                if wanted is None:
-                    for block in ("*", *(() if spans else (None,)),
-                                  *(m for start, end in spans for m in months(start, end))):
-                        yield actor, trigger, block
+                blocks = None if wanted is None else wanted.get((actor, trigger))
+                if wanted is not None and blocks is None:
                     continue
-                # the wanted blocks it is in (a year-long cluster has a dozen months, a run wants few)
-                for block in wanted.get((actor, trigger), ()):
-                    if (block == "*" or (block is None and not spans)
-                            or (isinstance(block, tuple) and any(lo <= block <= hi for lo, hi in ranges))):
+                for block in ("*", *(() if spans else (None,)),
+                              *(m for start, end in spans for m in months(start, end))):
+                    if blocks is None or block in blocks:
                         yield actor, trigger, block
 
     def _spans(self) -> list[Span]:
